@@ -1,0 +1,1 @@
+"""Saved reports and dashboards (not built yet)."""

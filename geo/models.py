@@ -1,0 +1,1 @@
+"""Country reference data and registry address ranges (not loaded yet)."""
