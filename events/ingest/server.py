@@ -1,0 +1,376 @@
+"""The syslog listener: UDP and TCP receivers feeding one batch writer.
+
+Each UDP socket is read by a plain blocking loop in its own thread (an
+asyncio datagram endpoint loses most datagrams at firewall rates, see
+DESIGN.md); each TCP connection gets a thread. Receivers parse, then hand
+messages to a bounded queue: a full queue makes TCP stop reading (the
+sender waits, nothing is lost) and makes UDP drop and count.
+"""
+
+import ipaddress
+import logging
+import os
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from events.ingest.devices import DeviceDirectory, normalize_peer
+from events.ingest.framing import FramingError, StreamDeframer
+from events.ingest.pipeline import IngestCounters, Received, handle_message
+from events.ingest.spool import read_spool, spooled_files, write_spool
+from events.ingest.writer import BatchWriter
+from events.parsers.types import ParseFailure
+
+logger = logging.getLogger(__name__)
+
+UDP_READ_BYTES = 65_535  # the largest UDP payload, so nothing is cut
+POLL_SECONDS = 0.5
+MAX_TCP_CONNECTIONS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """An address and port to listen on: ``0.0.0.0:514``, ``[::]:5514``."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Endpoint":
+        """Parse ``HOST:PORT`` (IPv6 in brackets); raise ValueError."""
+        host, sep, port = text.strip().rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"expected ADDRESS:PORT, got {text!r}")
+        host = host.removeprefix("[").removesuffix("]")
+        ipaddress.ip_address(host)
+        return cls(host, int(port))
+
+    @property
+    def family(self) -> socket.AddressFamily:
+        return socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+    def __str__(self) -> str:
+        return format_endpoint(self.host, self.port)
+
+
+def format_endpoint(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bind_socket(endpoint: Endpoint, kind: int) -> socket.socket:
+    """Create and bind a socket; ``[::]`` also accepts IPv4 (dual stack)."""
+    sock = socket.socket(endpoint.family, kind)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if endpoint.family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind((endpoint.host, endpoint.port))
+    return sock
+
+
+def udp_socket_drops(sock: socket.socket) -> int | None:
+    """Return the kernel's drop count for this UDP socket, or None.
+
+    Read from the ``drops`` column of /proc/net/udp or udp6, matched by the
+    socket's inode: these are datagrams the kernel discarded because the
+    receive buffer was full, which the application never sees.
+    """
+    inode = str(os.fstat(sock.fileno()).st_ino)
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            columns = line.split()
+            if len(columns) >= 13 and columns[9] == inode:
+                return int(columns[-1])
+    return None
+
+
+class SyslogListener:
+    """Own the sockets, the receiver threads and the writer thread.
+
+    Call ``start`` (binds, raises OSError when a port is taken), then
+    ``stop`` from any thread; ``stop`` returns after the queue is written
+    or, if the database stays away past ``shutdown_seconds``, spooled.
+    """
+
+    def __init__(
+        self,
+        *,
+        udp: list[Endpoint],
+        tcp: list[Endpoint],
+        var_dir: Path,
+        queue_size: int,
+        batch_size: int,
+        flush_seconds: float,
+        max_message_bytes: int,
+        udp_rcvbuf: int,
+        shutdown_seconds: float = 20.0,
+    ) -> None:
+        self.udp_endpoints = udp
+        self.tcp_endpoints = tcp
+        self.var_dir = var_dir
+        self.max_message_bytes = max_message_bytes
+        self.udp_rcvbuf = udp_rcvbuf
+        self.shutdown_seconds = shutdown_seconds
+        self.counters = IngestCounters()
+        self.directory = DeviceDirectory()
+        self.items: queue.Queue[Received] = queue.Queue(maxsize=queue_size)
+        self.writer = BatchWriter(
+            self.items,
+            self.counters,
+            self.directory,
+            batch_size=batch_size,
+            flush_seconds=flush_seconds,
+        )
+        self.stopping = threading.Event()
+        self.udp_sockets: list[socket.socket] = []
+        self.tcp_sockets: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+        self.connections = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
+        self.rcvbuf_effective: int | None = None
+        self.overflow: list[Received] = []
+        self.overflow_lock = threading.Lock()
+
+    # Start and stop
+
+    def start(self) -> None:
+        self.directory.reload()
+        self.replay_spool()
+        for endpoint in self.udp_endpoints:
+            self.udp_sockets.append(self._open_udp(endpoint))
+        for endpoint in self.tcp_endpoints:
+            sock = bind_socket(endpoint, socket.SOCK_STREAM)
+            sock.listen(128)
+            sock.settimeout(POLL_SECONDS)
+            self.tcp_sockets.append(sock)
+
+        for sock in self.udp_sockets:
+            self._spawn(self._udp_loop, sock, name="udp")
+        for sock in self.tcp_sockets:
+            self._spawn(self._accept_loop, sock, name="tcp-accept")
+        self.writer_thread = threading.Thread(
+            target=self.writer.run, name="writer", daemon=True
+        )
+        self.writer_thread.start()
+        for address in self.bound_addresses():
+            logger.info("listener started addr=%s", address)
+
+    def bound_addresses(self) -> list[str]:
+        """Return the bound ``udp://host:port`` and ``tcp://host:port``."""
+        found = []
+        for kind, sockets in (("udp", self.udp_sockets), ("tcp", self.tcp_sockets)):
+            for sock in sockets:
+                host, port = sock.getsockname()[:2]
+                found.append(f"{kind}://{format_endpoint(host, port)}")
+        return found
+
+    def stop(self) -> None:
+        """Stop reading, write what was read, and spool what cannot be."""
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for sock in self.udp_sockets + self.tcp_sockets:
+            sock.close()
+
+        self.writer.stop.set()
+        self.writer_thread.join(timeout=self.shutdown_seconds)
+        if self.writer_thread.is_alive():
+            logger.error("database still unavailable at shutdown; spooling")
+            self.writer.give_up.set()
+            self.writer_thread.join(timeout=30)
+        elif self.overflow:
+            # Messages read while the queue was full during shutdown.
+            deadline = threading.Timer(self.shutdown_seconds, self.writer.give_up.set)
+            deadline.start()
+            with self.overflow_lock:
+                overflow, self.overflow = self.overflow, []
+            self.writer.write(overflow)
+            deadline.cancel()
+        self._spool_leftovers()
+        logger.info("listener stopped %s", self.summary())
+
+    def summary(self) -> str:
+        """Return the counters as one line, with kernel UDP drops."""
+        kernel = [udp_socket_drops(sock) for sock in self.udp_sockets]
+        kernel_drops = sum(drops for drops in kernel if drops is not None)
+        return (
+            f"{self.counters.summary()} | kernel_udp_drops={kernel_drops} "
+            f"queue={self.items.qsize()}"
+        )
+
+    def _spawn(self, target, *args, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _spool_leftovers(self) -> None:
+        leftovers = list(self.writer.unwritten)
+        with self.overflow_lock:
+            leftovers.extend(self.overflow)
+        while True:
+            try:
+                leftovers.append(self.items.get_nowait())
+            except queue.Empty:
+                break
+        records = [(i.raw, i.peer, i.transport, i.received_at) for i in leftovers]
+        write_spool(self.var_dir, records)
+
+    def replay_spool(self) -> None:
+        """Write messages spooled at an earlier shutdown, then delete them."""
+        for path in spooled_files(self.var_dir):
+            batch = []
+            for raw, peer, transport, received_at in read_spool(path):
+                profile = self.directory.lookup(peer) if peer else None
+                profile = profile or self.directory.unknown_profile
+                item = handle_message(
+                    raw,
+                    peer=peer,
+                    transport=transport,
+                    received_at=received_at,
+                    profile=profile,
+                )
+                batch.append(item)
+            self.writer.write(batch)
+            path.unlink()
+            logger.info("replayed spool rows=%d path=%s", len(batch), path)
+
+    # UDP
+
+    def _open_udp(self, endpoint: Endpoint) -> socket.socket:
+        sock = bind_socket(endpoint, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.udp_rcvbuf)
+        # The kernel doubles the request and caps it at net.core.rmem_max.
+        effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        self.rcvbuf_effective = effective
+        if effective < self.udp_rcvbuf:
+            logger.warning(
+                "UDP receive buffer smaller than requested requested=%d "
+                "effective=%d; raise net.core.rmem_max to avoid drops in bursts",
+                self.udp_rcvbuf,
+                effective,
+            )
+        sock.settimeout(POLL_SECONDS)
+        return sock
+
+    def _udp_loop(self, sock: socket.socket) -> None:
+        peers: dict[str, str] = {}
+        while not self.stopping.is_set():
+            try:
+                data, address = sock.recvfrom(UDP_READ_BYTES)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            received_at = datetime.now(UTC)
+            peer = peers.get(address[0]) or peers.setdefault(
+                address[0], normalize_peer(address[0])
+            )
+            item = self._receive(data, peer, "udp", received_at)
+            if item is None:
+                continue
+            try:
+                self.items.put_nowait(item)
+            except queue.Full:
+                self.counters.drop("udp", "queue_full")
+
+    def _receive(
+        self, data: bytes, peer: str, transport: str, received_at: datetime
+    ) -> Received | None:
+        """Count and parse one message; None when its sender is refused."""
+        self.counters.add(transport, "received")
+        profile = self.directory.lookup(peer)
+        if profile is None:
+            self.counters.drop(transport, "unknown_sender")
+            return None
+        if not profile.is_enabled:
+            self.counters.drop(transport, "disabled_device")
+            return None
+
+        item = handle_message(
+            data,
+            peer=peer,
+            transport=transport,
+            received_at=received_at,
+            profile=profile,
+        )
+        self.counters.count_result(item)
+        return item
+
+    # TCP
+
+    def _accept_loop(self, server: socket.socket) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, address = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not self.connections.acquire(blocking=False):
+                logger.warning("too many connections, refusing peer=%s", address[0])
+                self.counters.drop("tcp", "too_many_connections")
+                conn.close()
+                continue
+            self._spawn(self._tcp_connection, conn, address, name="tcp-conn")
+
+    def _tcp_connection(self, conn: socket.socket, address: tuple) -> None:
+        peer = normalize_peer(address[0])
+        deframer = StreamDeframer(self.max_message_bytes)
+        conn.settimeout(POLL_SECONDS)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    chunk = conn.recv(65_536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    self._tcp_messages(deframer.finish(), peer)
+                    break
+                self._tcp_messages(deframer.feed(chunk), peer)
+                self._tcp_truncated(deframer, peer)
+        except FramingError as error:
+            logger.warning("closing connection peer=%s error=%s", peer, error)
+            self.counters.drop("tcp", "bad_frame")
+        except OSError as error:
+            logger.info("connection ended peer=%s error=%s", peer, error)
+        finally:
+            conn.close()
+            self.connections.release()
+
+    def _tcp_messages(self, messages: list[bytes], peer: str) -> None:
+        for message in messages:
+            item = self._receive(message, peer, "tcp", datetime.now(UTC))
+            if item is not None:
+                self._put_waiting(item)
+
+    def _tcp_truncated(self, deframer: StreamDeframer, peer: str) -> None:
+        """Keep the first bytes of each oversize frame as unparsed."""
+        for cut in deframer.truncated:
+            self.counters.add("tcp", "received")
+            profile = self.directory.lookup(peer) or self.directory.unknown_profile
+            reason = f"message longer than {self.max_message_bytes} bytes; cut"
+            item = Received(
+                cut, peer, "tcp", datetime.now(UTC), profile, ParseFailure(reason)
+            )
+            self.counters.count_result(item)
+            self._put_waiting(item)
+        deframer.truncated.clear()
+
+    def _put_waiting(self, item: Received) -> None:
+        """Queue ``item``, waiting while the queue is full (back-pressure)."""
+        while True:
+            try:
+                self.items.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                if self.stopping.is_set():
+                    # The writer may be waiting for the database: keep the
+                    # message for the spool instead of blocking shutdown.
+                    with self.overflow_lock:
+                        self.overflow.append(item)
+                    return
