@@ -1,0 +1,45 @@
+"""Create the first administrator account, once.
+
+Does nothing when a superuser exists. The password comes from
+FWSIEM_ADMIN_PASSWORD, or is generated and printed this one time.
+"""
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+
+class Command(BaseCommand):
+    help = _("Create the administrator account on first run.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--username", default="admin", help=_("Account name (default: admin).")
+        )
+
+    def handle(self, *args, username: str, **options) -> None:
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            if options["verbosity"] > 1:
+                self.stdout.write(_("An administrator exists; nothing to do."))
+            return
+
+        password = os.environ.get("FWSIEM_ADMIN_PASSWORD") or ""
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        users.objects.create_superuser(username=username, email="", password=password)
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Created administrator %(user)s.") % {"user": username}
+            )
+        )
+        if generated:
+            self.stdout.write(
+                _("Password (shown only this once): %(password)s")
+                % {"password": password}
+            )

@@ -1,0 +1,87 @@
+"""Receive syslog over UDP and TCP and store firewall events.
+
+Each ``--udp``/``--tcp`` option adds one endpoint; without any, the
+endpoints of FWSIEM_SYSLOG_UDP and FWSIEM_SYSLOG_TCP are used (both
+127.0.0.1:5514 by default). ``--no-udp``/``--no-tcp`` turn a transport off.
+"""
+
+import logging
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from events.ingest.server import Endpoint, SyslogListener
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = _("Receive firewall logs over syslog (UDP and TCP) and store them.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--udp",
+            action="append",
+            metavar="ADDR:PORT",
+            help=_(
+                "UDP endpoint to listen on, e.g. 0.0.0.0:514 or [::]:5514. Repeatable."
+            ),
+        )
+        parser.add_argument(
+            "--tcp",
+            action="append",
+            metavar="ADDR:PORT",
+            help=_("TCP endpoint to listen on. Repeatable."),
+        )
+        parser.add_argument(
+            "--no-udp", action="store_true", help=_("Do not listen on UDP.")
+        )
+        parser.add_argument(
+            "--no-tcp", action="store_true", help=_("Do not listen on TCP.")
+        )
+
+    def handle(self, *args, udp, tcp, no_udp, no_tcp, **options) -> None:
+        udp_endpoints = [] if no_udp else self._endpoints(udp or settings.SYSLOG_UDP)
+        tcp_endpoints = [] if no_tcp else self._endpoints(tcp or settings.SYSLOG_TCP)
+        if not udp_endpoints and not tcp_endpoints:
+            raise CommandError(_("Nothing to listen on: give --udp or --tcp."))
+
+        listener = SyslogListener(
+            udp=udp_endpoints,
+            tcp=tcp_endpoints,
+            var_dir=settings.VAR_DIR,
+            queue_size=settings.INGEST_QUEUE_SIZE,
+            batch_size=settings.INGEST_BATCH_SIZE,
+            flush_seconds=settings.INGEST_FLUSH_MS / 1000,
+            max_message_bytes=settings.INGEST_MAX_MESSAGE_BYTES,
+            udp_rcvbuf=settings.INGEST_UDP_RCVBUF,
+        )
+        try:
+            listener.start()
+        except OSError as error:
+            raise CommandError(
+                _("Cannot listen: %(error)s") % {"error": error}
+            ) from None
+
+        for address in listener.bound_addresses():
+            self.stdout.write(_("Listening on %(address)s") % {"address": address})
+        self.stdout.flush()
+
+        stop = threading.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+        while not stop.wait(settings.INGEST_SUMMARY_SECONDS):
+            logger.info("ingest summary %s", listener.summary())
+
+        self.stdout.write(_("Stopping: writing what is queued..."))
+        listener.stop()
+        self.stdout.write(_("Stopped. %(summary)s") % {"summary": listener.summary()})
+
+    def _endpoints(self, texts: list[str]) -> list[Endpoint]:
+        try:
+            return [Endpoint.parse(text) for text in texts]
+        except ValueError as error:
+            raise CommandError(str(error)) from None
