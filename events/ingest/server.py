@@ -133,6 +133,7 @@ class SyslogListener:
         self.threads: list[threading.Thread] = []
         self.connections = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         self.rcvbuf_effective: int | None = None
+        self.last_kernel_drops = 0
         self.overflow: list[Received] = []
         self.overflow_lock = threading.Lock()
 
@@ -174,6 +175,7 @@ class SyslogListener:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=5)
+        self.kernel_drops()
         for sock in self.udp_sockets + self.tcp_sockets:
             sock.close()
 
@@ -196,12 +198,18 @@ class SyslogListener:
 
     def summary(self) -> str:
         """Return the counters as one line, with kernel UDP drops."""
-        kernel = [udp_socket_drops(sock) for sock in self.udp_sockets]
-        kernel_drops = sum(drops for drops in kernel if drops is not None)
         return (
-            f"{self.counters.summary()} | kernel_udp_drops={kernel_drops} "
+            f"{self.counters.summary()} | kernel_udp_drops={self.kernel_drops()} "
             f"queue={self.items.qsize()}"
         )
+
+    def kernel_drops(self) -> int:
+        """Return the kernel's UDP drops on our sockets (kept after close)."""
+        open_sockets = [sock for sock in self.udp_sockets if sock.fileno() != -1]
+        if open_sockets:
+            counts = [udp_socket_drops(sock) for sock in open_sockets]
+            self.last_kernel_drops = sum(c for c in counts if c is not None)
+        return self.last_kernel_drops
 
     def _spawn(self, target, *args, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)

@@ -86,6 +86,9 @@ def is_transient(error: DatabaseError) -> bool:
     text = str(error).lower()
     if "locked" in text or "deadlock" in text or "lock wait timeout" in text:
         return True
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
+        return True
 
     connection.close()
     try:
@@ -213,7 +216,9 @@ class BatchWriter:
 
         item = chunk[0]
         logger.warning("database refused a row error=%r", str(refused)[:200])
+        # Without the device: a vanished device may be why it was refused.
         row = self._unparsed_row(item, f"database refused: {refused}")
+        row = (*row[:2], None, *row[3:])
         try:
             self._insert([], [row])
         except DatabaseError as error:

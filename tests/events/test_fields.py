@@ -25,7 +25,13 @@ def test_packed_order_is_numeric_order():
 
     packed = sorted(addresses, key=pack_ip)
 
-    assert packed == ["9.255.255.255", "10.0.0.0", "10.0.0.9", "10.0.0.10", "2001:db8::"]
+    assert packed == [
+        "9.255.255.255",
+        "10.0.0.0",
+        "10.0.0.9",
+        "10.0.0.10",
+        "2001:db8::",
+    ]
 
 
 def test_network_bounds_of_an_ipv4_block_cover_exactly_the_block():

@@ -1,0 +1,248 @@
+"""The listener on real sockets (127.0.0.1, ephemeral ports) and a real DB."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from events.ingest.server import Endpoint, SyslogListener
+from events.ingest.spool import write_spool
+from events.models import Device, DeviceAddress, Event, UnparsedMessage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DEADLINE_SECONDS = 15
+TLS_HELLO = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(32))
+
+
+def wait_for(predicate, timeout: float = DEADLINE_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def gateway() -> Device:
+    device = Device.objects.create(name="gw", time_zone="America/Chicago")
+    DeviceAddress.objects.create(device=device, address="127.0.0.1")
+    return device
+
+
+@pytest.fixture
+def listener(gateway, tmp_path):
+    server = SyslogListener(
+        udp=[Endpoint("127.0.0.1", 0)],
+        tcp=[Endpoint("127.0.0.1", 0)],
+        var_dir=tmp_path,
+        queue_size=10_000,
+        batch_size=500,
+        flush_seconds=0.05,
+        max_message_bytes=65_536,
+        udp_rcvbuf=1 << 20,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def address_of(server: SyslogListener, kind: str) -> tuple[str, int]:
+    sockets = server.udp_sockets if kind == "udp" else server.tcp_sockets
+    return sockets[0].getsockname()[:2]
+
+
+def send_udp(server, messages, source="127.0.0.1") -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        for message in messages:
+            sock.sendto(message, address_of(server, "udp"))
+
+
+def send_tcp(server, payload: bytes) -> None:
+    with socket.create_connection(address_of(server, "tcp")) as sock:
+        sock.sendall(payload)
+
+
+def sample_lines(data_dir, name: str) -> list[bytes]:
+    return (data_dir / "logs" / name).read_bytes().splitlines()
+
+
+def test_udp_lines_become_events_with_every_contract_field(listener, data_dir):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+
+    send_udp(listener, lines)
+
+    wait_for(lambda: Event.objects.count() == len(lines))
+    event = Event.objects.filter(src_port=49724, dst_ip="1.1.1.1").earliest("id")
+    assert event.device.name == "gw"
+    assert event.action == "block"
+    assert event.direction == "in"
+    assert event.interface == "igb1.12"
+    assert event.ip_version == 4
+    assert event.protocol == "tcp"
+    assert (event.src_ip, event.src_port) == ("10.170.12.50", 49724)
+    assert event.dst_port == 853
+    assert event.tcp_flags == "S"
+    assert event.length == 60
+    assert event.rule == "1535324496"
+    assert (event.src_country, event.dst_country) == ("", "")
+    # Jul  3 19:10:30 in America/Chicago (CDT, UTC-5), the year nearest now.
+    assert event.occurred_at.astimezone(UTC).strftime("%m-%d %H:%M:%S") == (
+        "07-04 00:10:30"
+    )
+    assert event.is_time_inferred is True
+    assert event.received_at <= datetime.now(UTC)
+
+
+def test_tcp_lf_and_octet_counted_frames_are_stored(listener, data_dir):
+    lines = sample_lines(data_dir, "pfsense-rfc5424.log")
+    half = len(lines) // 2
+    lf_framed = b"".join(line + b"\n" for line in lines[:half])
+    counted = b"".join(b"%d %s" % (len(line), line) for line in lines[half:])
+
+    send_tcp(listener, lf_framed + counted)
+
+    wait_for(lambda: Event.objects.count() == len(lines))
+    event = Event.objects.get(extra__pid="72237", src_port=52797)
+    assert event.hostname == "pfSense.example.com"
+    assert event.occurred_at == datetime(2021, 7, 4, 0, 10, 14, 578333, tzinfo=UTC)
+    assert (event.protocol, event.dst_port, event.length) == ("udp", 53, 69)
+    assert event.is_time_inferred is False
+
+
+def test_non_filter_lines_and_garbage_are_kept_and_the_listener_keeps_serving(
+    listener, data_dir
+):
+    opnsense = sample_lines(data_dir, "opnsense-mixed.log")
+    garbage = [TLS_HELLO, b"", b"<134>", b"\xff\xfe\x00 not utf-8", b"GET / HTTP/1.0"]
+
+    send_udp(listener, garbage)
+    send_tcp(listener, b"".join(line + b"\n" for line in opnsense))
+    send_udp(listener, opnsense[:1])
+
+    wait_for(lambda: Event.objects.count() == 5)
+    wait_for(lambda: UnparsedMessage.objects.count() == len(garbage) + 2)
+    raws = {bytes(row.raw) for row in UnparsedMessage.objects.all()}
+    assert TLS_HELLO in raws
+    assert b"\xff\xfe\x00 not utf-8" in raws
+    assert any(b"dhcpd[40152]" in raw for raw in raws)
+    assert all(row.reason for row in UnparsedMessage.objects.all())
+    assert UnparsedMessage.objects.filter(device__name="gw").count() == len(raws)
+
+
+def test_unknown_sender_becomes_a_new_device(listener, data_dir):
+    send_udp(listener, sample_lines(data_dir, "pfsense-bsd.log")[:2], "127.0.0.2")
+
+    wait_for(lambda: Event.objects.filter(device__name="127.0.0.2").count() == 2)
+    device = Device.objects.get(name="127.0.0.2")
+    assert device.log_format == "auto"
+    assert list(device.addresses.values_list("address", flat=True)) == ["127.0.0.2"]
+    assert device.last_seen_at is not None
+
+
+def test_unknown_sender_is_counted_not_stored_when_refused(
+    listener, data_dir, settings
+):
+    settings.ACCEPT_UNKNOWN_DEVICES = False
+
+    send_udp(listener, sample_lines(data_dir, "pfsense-bsd.log")[:3], "127.0.0.3")
+    send_udp(listener, sample_lines(data_dir, "pfsense-bsd.log")[:1])
+
+    wait_for(lambda: Event.objects.count() == 1)
+    wait_for(lambda: listener.counters.drop_reasons["unknown_sender"] == 3)
+    assert not Device.objects.filter(name="127.0.0.3").exists()
+
+
+def test_disabled_device_is_counted_not_stored(listener, gateway, data_dir):
+    gateway.is_enabled = False
+    gateway.save()
+    listener.directory.reload()
+
+    send_udp(listener, sample_lines(data_dir, "pfsense-bsd.log")[:4])
+
+    wait_for(lambda: listener.counters.drop_reasons["disabled_device"] == 4)
+    assert Event.objects.count() == 0
+
+
+def test_spooled_messages_are_written_at_start_and_the_file_removed(
+    gateway, data_dir, tmp_path
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")[:3]
+    moment = datetime(2026, 7, 3, 0, 0, tzinfo=UTC)
+    spool = write_spool(
+        tmp_path, [(line, "127.0.0.1", "udp", moment) for line in lines]
+    )
+    server = SyslogListener(
+        udp=[],
+        tcp=[],
+        var_dir=tmp_path,
+        queue_size=10,
+        batch_size=10,
+        flush_seconds=0.05,
+        max_message_bytes=65_536,
+        udp_rcvbuf=1 << 20,
+    )
+
+    server.start()
+    server.stop()
+
+    assert Event.objects.filter(device=gateway, received_at=moment).count() == 3
+    assert not spool.exists()
+
+
+def database_url() -> str:
+    """Return a URL for the test database, for a listener in a subprocess."""
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user = quote(config["USER"] or "")
+    password = f":{quote(config['PASSWORD'])}" if config["PASSWORD"] else ""
+    host = config["HOST"] or "127.0.0.1"
+    port = config["PORT"] or 3306
+    return f"mysql://{user}{password}@{host}:{port}/{config['NAME']}"
+
+
+def test_runsyslog_process_stores_what_it_read_and_exits_zero_on_sigterm(
+    gateway, data_dir, tmp_path
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+    env = {
+        **os.environ,
+        "FWSIEM_DATABASE_URL": database_url(),
+        "FWSIEM_VAR_DIR": str(tmp_path),
+        "FWSIEM_INGEST_FLUSH_MS": "50",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(BASE_DIR / "manage.py"), "runsyslog"]
+        + ["--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = [process.stdout.readline(), process.stdout.readline()]
+        tcp = next(line for line in banner if "tcp://" in line)
+        host, port = tcp.strip().rsplit("//", 1)[1].rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"".join(line + b"\n" for line in lines))
+        wait_for(lambda: Event.objects.count() == len(lines))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, errors = process.communicate(timeout=DEADLINE_SECONDS)
+
+    assert process.returncode == 0, errors
+    assert "Stopped." in output
+    assert f"stored={len(lines)}" in output
