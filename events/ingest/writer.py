@@ -62,6 +62,8 @@ TEXT_LIMITS = {
     for name in ("interface", "protocol", "tcp_flags", "rule", "hostname")
 }
 REASON_LIMIT = UnparsedMessage._meta.get_field("reason").max_length
+# Keys some parsers repeat in ``extra`` that are already contract columns.
+CONTRACT_KEYS = frozenset(EVENT_COLUMNS) | {"proto_name"}
 RETRY_PAUSE_MAX = 10.0
 DEVICE_RELOAD_SECONDS = 30.0
 
@@ -316,8 +318,8 @@ def event_row(event: ParsedEvent, item: Received, device_id, adapt) -> tuple:
         raise RowRejected(str(error)) from None
 
     return (
-        adapt(event.occurred_at),
-        adapt(item.received_at),
+        datetime_param(event.occurred_at, adapt),
+        datetime_param(item.received_at, adapt),
         device_id,
         event.action,
         event.direction,
@@ -335,5 +337,31 @@ def event_row(event: ParsedEvent, item: Received, device_id, adapt) -> tuple:
         "",
         event.hostname,
         event.time_inferred,
-        json.dumps(event.extra, separators=(",", ":")),
+        compact_json(event.extra),
     )
+
+
+def datetime_param(value: datetime, adapt) -> str:
+    """Return the database form of an aware datetime, fast for UTC.
+
+    Both backends store UTC as naive text in the ``str(datetime)`` layout,
+    which is what Django's adapter returns; values in other zones go
+    through the adapter itself.
+    """
+    if value.tzinfo is UTC:
+        return str(value.replace(tzinfo=None))
+    return adapt(value)
+
+
+def compact_json(extra: dict) -> str:
+    """Serialize ``extra`` without empty values or schema duplicates.
+
+    Every byte here is stored on millions of rows; a key whose value is
+    None, "" or already a contract column adds nothing.
+    """
+    kept = {
+        key: value
+        for key, value in extra.items()
+        if value is not None and value != "" and key not in CONTRACT_KEYS
+    }
+    return json.dumps(kept, separators=(",", ":"))
