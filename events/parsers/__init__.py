@@ -1,0 +1,100 @@
+"""Turn one received syslog message into a ParsedEvent or a ParseFailure.
+
+Plain Python with no Django import, so that the listener, a file import
+command and the tests can all call it. A payload format registers a sniff
+function (does this envelope look like mine?) and a parse function; see
+``register_format``. Currently registered: ``pfsense`` and ``opnsense``,
+both served by the pf family parser in ``filterlog``.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from events.parsers import filterlog
+from events.parsers.syslog import Envelope, parse_envelope
+from events.parsers.types import ParsedEvent, ParseError, ParseFailure
+
+__all__ = [
+    "ParsedEvent",
+    "ParseFailure",
+    "parse_message",
+    "register_format",
+]
+
+Sniff = Callable[[Envelope], bool]
+Parse = Callable[[Envelope], ParsedEvent]
+
+_TRAILERS = (b"\x00", b"\r", b"\n")
+
+_FORMATS: dict[str, tuple[Sniff, Parse]] = {}
+# Distinct (sniff, parse) pairs in registration order, tried by "auto".
+_SNIFFERS: list[tuple[Sniff, Parse]] = []
+
+
+def register_format(name: str, sniff: Sniff, parse: Parse) -> None:
+    """Make ``name`` a valid ``log_format`` and let "auto" try ``sniff``.
+
+    ``parse`` receives the envelope and raises ParseError for input it
+    rejects. Formats registered first are sniffed first; a pair already
+    registered under another name is sniffed only once.
+    """
+    _FORMATS[name] = (sniff, parse)
+    if (sniff, parse) not in _SNIFFERS:
+        _SNIFFERS.append((sniff, parse))
+
+
+register_format("pfsense", filterlog.sniff, filterlog.parse)
+register_format("opnsense", filterlog.sniff, filterlog.parse)
+
+
+def parse_message(
+    raw: bytes, *, received_at: datetime, tz: tzinfo, log_format: str = "auto"
+) -> ParsedEvent | ParseFailure:
+    """Parse exactly one message (a UDP datagram or a deframed TCP frame).
+
+    ``received_at`` is the aware UTC receipt time; it dates messages without
+    a timestamp and picks the year of BSD stamps. ``tz`` is the device's
+    zone, applied to zone-less stamps. ``log_format`` is "auto" or a
+    registered name; a named format is used even when sniffing would say
+    otherwise. Never raises: anything not parsed, including a parser bug,
+    comes back as a ParseFailure whose reason says what failed.
+    """
+    chosen = None
+    if log_format != "auto":
+        chosen = _FORMATS.get(log_format)
+        if chosen is None:
+            return ParseFailure(f"unknown log format {log_format!r:.40}")
+
+    # Transport trailers (FORMATS.md 2.7): trailing NULs, then CR/LF.
+    if raw[-1:] in _TRAILERS:
+        raw = raw.rstrip(b"\x00").rstrip(b"\r\n")
+    if not raw:
+        return ParseFailure("empty message")
+
+    envelope = None
+    try:
+        envelope = parse_envelope(raw.decode("utf-8", "replace"), received_at, tz)
+        if not envelope.msg:
+            return ParseFailure("empty message", envelope.hostname)
+        parse = chosen[1] if chosen is not None else _sniff(envelope)
+        if parse is None:
+            return _not_filter_log(envelope)
+        return parse(envelope)
+    except ParseError as error:
+        return ParseFailure(str(error), envelope.hostname if envelope else "")
+    except Exception as error:
+        # A parser bug must not stop the listener; the reason names it.
+        reason = f"internal parser error: {error!r:.120}"
+        return ParseFailure(reason, envelope.hostname if envelope else "")
+
+
+def _sniff(envelope: Envelope) -> Parse | None:
+    for sniff, parse in _SNIFFERS:
+        if sniff(envelope):
+            return parse
+    return None
+
+
+def _not_filter_log(envelope: Envelope) -> ParseFailure:
+    app = envelope.app or "none"
+    return ParseFailure(f"not a filter log message (app {app!r})", envelope.hostname)

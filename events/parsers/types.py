@@ -43,3 +43,11 @@ class ParseFailure:
 
     reason: str
     hostname: str = ""
+
+
+class ParseError(ValueError):
+    """Raised inside the parsers for input they reject; never leaves them.
+
+    ``parse_message`` turns it into a ParseFailure whose reason is the
+    exception's text, so the text must be a short sentence about the input.
+    """

@@ -1,0 +1,85 @@
+"""Measure parse_message per shape family, for the benchmark command.
+
+Each family is one representative message parsed ``iterations`` times in
+batches of 1000; the figure reported is the median of the per-batch
+averages, in microseconds per message, so a slow batch (a GC pause, another
+process) does not move it. Nothing is printed here.
+"""
+
+import statistics
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from events.parsers import parse_message
+
+BATCH = 1000
+
+_CSV_TCP = (
+    "146,,,1535324496,igb1.12,match,block,in,4,0x0,,63,12617,0,DF,6,tcp,60,"
+    "198.51.100.50,203.0.113.1,49724,853,0,S,1891286705,,64240,,"
+    "mss;sackOK;TS;nop;wscale"
+)
+
+SAMPLES: list[tuple[str, bytes]] = [
+    (
+        "rfc3164 pfSense TCP",
+        f"<134>Jul  3 19:10:30 filterlog[72237]: {_CSV_TCP}".encode(),
+    ),
+    (
+        "rfc3164 pfSense UDP",
+        b"<134>Jul  3 19:10:30 filterlog[72237]: 176,,,1520797901,igb1.27,match,"
+        b"pass,in,4,0xb8,,64,58355,0,none,17,udp,76,198.51.100.27,203.0.113.66,"
+        b"123,123,56",
+    ),
+    (
+        "rfc5424 pfSense TCP",
+        b"<134>1 2021-07-03T19:10:14.578288-05:00 pfSense.example.com filterlog "
+        + f"72237 - - {_CSV_TCP}".encode(),
+    ),
+    (
+        "opnsense rfc5424 with SD",
+        b"<134>1 2022-06-09T14:44:11-06:00 OPNsense.example.com filterlog 76404 - "
+        b'[meta sequenceId="1"] 124,,,fae559338f65e11c53669fc3642c93c2,'
+        b"ixl1_vlan70,match,pass,out,4,0x0,,63,5687,0,DF,6,tcp,60,192.0.2.1,"
+        b"198.51.100.10,40370,80,0,S,3364871769,,65535,,mss;sackOK;TS;nop;wscale",
+    ),
+    (
+        "IPv6 UDP",
+        b"<134>Jul  3 19:10:31 filterlog[72237]: 6,,,1000000105,igb1.27,match,"
+        b"block,in,6,0x00,0xf6279,1,UDP,17,32,2001:db8::208:9bff:fef3:652b,"
+        b"ff02::1:2,546,547,32",
+    ),
+    (
+        "ICMP",
+        b"<134>Jul  4 11:10:45 filterlog[72237]: 176,,,1520797901,igb1.10,match,"
+        b"pass,in,4,0x0,,64,62096,0,DF,1,icmp,84,198.51.100.30,203.0.113.105,"
+        b"request,37728,164",
+    ),
+    (
+        "non-filter (failure path)",
+        b"<190>Jul  3 22:06:16 fw.example.net dhcpd[40152]: DHCPDISCOVER from "
+        b"4c:55:41:a0:fa:99 via em0",
+    ),
+]
+
+
+def run(iterations: int = 20000) -> list[tuple[str, float]]:
+    """Return (family name, median microseconds per message) per sample.
+
+    ``iterations`` is rounded up to whole batches of 1000. Takes about
+    ``iterations`` x 7 x 10 microseconds of wall time.
+    """
+    received_at = datetime(2021, 7, 4, 0, 10, 31, tzinfo=UTC)
+    tz = ZoneInfo("America/Chicago")
+    batches = max(1, -(-iterations // BATCH))
+    results = []
+    for name, raw in SAMPLES:
+        averages = []
+        for _ in range(batches):
+            start = time.perf_counter_ns()
+            for _ in range(BATCH):
+                parse_message(raw, received_at=received_at, tz=tz)
+            averages.append((time.perf_counter_ns() - start) / BATCH / 1000)
+        results.append((name, round(statistics.median(averages), 2)))
+    return results

@@ -1,0 +1,264 @@
+"""Split a syslog message into its envelope (PRI, time, host, tag) and MSG.
+
+Accepted, in the order tried (FORMATS.md 2.8): an optional PRI ``<0..191>``;
+then a BSD header (RFC 3164 ``Mmm dd hh:mm:ss`` with the deviations of
+FORMATS.md 2.3, or an RFC 3339 stamp in its place), an RFC 5424 header
+(``1 TIMESTAMP HOST APP PROCID MSGID SD``), or no header at all, in which
+case the whole text is MSG and the receive time stands in for the event
+time.
+
+Input this module cannot read raises ParseError: an out-of-range PRI, a
+PRI followed by ``1 `` and a broken RFC 5424 header, an impossible date.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from events.parsers.timestamps import MONTHS, bsd_to_utc, rfc3339_to_utc
+from events.parsers.types import ParseError
+
+# Converted BSD stamps: stamp text -> (zone, UTC time); cleared when full.
+_STAMP_CACHE: dict[str, tuple[tzinfo, datetime]] = {}
+_CACHE_SIZE = 4096
+# Well inside half a year, where the year chosen for a stamp cannot change.
+_CACHE_SPAN = timedelta(days=120)
+
+_RFC3339 = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[Zz]|[+-]\d\d:\d\d)"
+
+# VERSION, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID (RFC 5424 section 6).
+# A sloppy sender may end the header after MSGID, so the space before SD is
+# optional here and a missing SD reads as nil.
+_RFC5424_RE = re.compile(
+    rf"1 (-|{_RFC3339}) (\S{{1,255}}) (\S{{1,48}}) (\S{{1,128}}) (\S{{1,32}})(?: |$)"
+)
+
+# One or more SD-ELEMENTs with no space between them; inside a value only
+# '"', '\' and ']' are escaped (RFC 5424 section 6.3.3).
+_SD_RE = re.compile(r'(?:\[[^\s="\]]+(?: [^\s="\]]+="(?:[^"\\]|\\.)*")*\])+')
+
+# "Mmm dd hh:mm:ss" with the day space- or zero-padded or not padded at all,
+# and a year either before the clock (network gear) or after it. Group 1 is
+# the whole stamp, the key of the stamp cache.
+_BSD_STAMP = (
+    r"(([A-Z][a-z][a-z]) {1,2}(\d\d?) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)"
+    r"(?: (\d{4})(?= ))?)"
+)
+_BSD_RE = re.compile(rf"{_BSD_STAMP}(?: +|$)")
+
+# A TAG is "name:", "name[pid]:" or "name[pid]" followed by a space
+# (OPNsense 23.x). The name holds no ':' so that an IPv6 hostname such as
+# "2001:db8::" is never mistaken for a tag.
+_TAG = r"([^\s\[\]:,]{1,48})(?:\[(\d*)\]:?|:)(?: +|$)"
+_TAG_RE = re.compile(_TAG)
+
+# The common BSD shapes in one match: stamp, then TAG alone or HOSTNAME and
+# TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
+# FORMATS.md 2.3: a first word that looks like a tag is the tag.
+# The PRI (0-191, no leading zero) is part of it to save a separate step;
+# an invalid PRI fails this match and is reported by the general path.
+_BSD_FAST_RE = re.compile(
+    rf"(?:<(0|[1-9]\d?|1[0-8]\d|19[01])>)?{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}"
+)
+_BSD_ISO_RE = re.compile(rf"({_RFC3339})(?: +|$)")
+
+# UniFi puts "facility.severity" between HOSTNAME and TAG.
+_FACILITY_WORD_RE = re.compile(r"[a-z0-9]+\.[a-z]+ +")
+
+
+@dataclass(slots=True)
+class Envelope:
+    """What the syslog header said, plus the MSG it wrapped.
+
+    ``occurred_at`` is aware UTC; it is ``received_at`` when the message
+    had no timestamp. ``time_inferred`` is True unless the header carried a
+    full date with a UTC offset. ``app`` is "" when there was no tag.
+    ``extra`` is the start of the event's extra dict: "pri" always (None
+    without PRI), and "app", "pid", "msgid", "sd" only when present.
+    """
+
+    occurred_at: datetime
+    time_inferred: bool
+    hostname: str
+    app: str
+    msg: str
+    extra: dict
+
+
+def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
+    """Parse the header of one decoded, trailer-stripped syslog message.
+
+    ``received_at`` must be aware; ``tz`` is the sender's zone, applied to
+    BSD stamps. Leading spaces and a UTF-8 BOM are removed from MSG. An
+    empty MSG is returned as "", not rejected.
+    """
+    match = _BSD_FAST_RE.match(text)
+    if match is not None and match[3] in MONTHS:
+        return _bsd_fast(text, match, received_at, tz)
+
+    pri = None
+    pos = 0
+    if text[:1] == "<":
+        pri, pos = _read_pri(text)
+    extra = {"pri": pri}
+
+    if text.startswith("1 ", pos):
+        match = _RFC5424_RE.match(text, pos)
+        if match is not None:
+            return _rfc5424(text, match, received_at, extra)
+        if pri is not None:
+            raise ParseError("invalid RFC 5424 header")
+
+    return _other_header(text, pos, received_at, tz, extra)
+
+
+def _bsd_fast(
+    text: str, match: re.Match, received_at: datetime, tz: tzinfo
+) -> Envelope:
+    pri = match[1]
+    extra = {"pri": None if pri is None else int(pri), "app": match[11]}
+    if match[12]:
+        extra["pid"] = match[12]
+    msg = text[match.end() :]
+    if msg[:1] in (" ", "\ufeff"):
+        msg = _clean_msg(msg)
+
+    occurred_at = _bsd_time(match, received_at, tz, 1)
+    return Envelope(occurred_at, True, match[10] or "", match[11], msg, extra)
+
+
+def _read_pri(text: str) -> tuple[int, int]:
+    """Return the PRI value of ``<N>...`` and the offset after ``>``."""
+    end = text.find(">", 1, 5)
+    digits = text[1:end]
+    if end < 0 or not (digits.isascii() and digits.isdigit()):
+        raise ParseError(f"invalid PRI {text[:5]!r}")
+
+    pri = int(digits)
+    if pri > 191 or (digits[0] == "0" and len(digits) > 1):
+        raise ParseError(f"invalid PRI <{digits}>")
+    return pri, end + 1
+
+
+def _rfc5424(
+    text: str, match: re.Match, received_at: datetime, extra: dict
+) -> Envelope:
+    stamp, hostname, app, procid, msgid = match.groups()
+    if stamp == "-":
+        occurred_at, inferred = received_at, True
+    else:
+        occurred_at, inferred = rfc3339_to_utc(stamp), False
+    hostname = "" if hostname == "-" else hostname
+    app = "" if app == "-" else app
+    if app:
+        extra["app"] = app
+    if procid != "-":
+        extra["pid"] = procid
+    if msgid != "-":
+        extra["msgid"] = msgid
+
+    rest = text[match.end() :]
+    if rest[:2] == "- " or rest == "-":
+        rest = rest[2:]
+    elif rest[:1] == "[":
+        sd = _SD_RE.match(rest)
+        # A bracket that is not a well-formed SD (``[UFW BLOCK] IN=...``)
+        # means the sender left SD out: read SD as nil, the rest as MSG.
+        if sd is not None and rest[sd.end() : sd.end() + 1] in (" ", ""):
+            extra["sd"] = sd[0]
+            rest = rest[sd.end() + 1 :]
+
+    return Envelope(occurred_at, inferred, hostname, app, _clean_msg(rest), extra)
+
+
+def _other_header(
+    text: str, pos: int, received_at: datetime, tz: tzinfo, extra: dict
+) -> Envelope:
+    """Handle the BSD shapes the fast pattern misses, and header-less text."""
+    match = _BSD_RE.match(text, pos)
+    if match is not None and match[2] in MONTHS:
+        occurred_at = _bsd_time(match, received_at, tz)
+        return _host_and_tag(text, match.end(), occurred_at, True, extra)
+
+    match = _BSD_ISO_RE.match(text, pos)
+    if match is not None:
+        occurred_at = rfc3339_to_utc(match[1])
+        return _host_and_tag(text, match.end(), occurred_at, False, extra)
+
+    return Envelope(received_at, True, "", "", _clean_msg(text[pos:]), extra)
+
+
+def _bsd_time(
+    match: re.Match, received_at: datetime, tz: tzinfo, shift: int = 0
+) -> datetime:
+    """Convert the matched BSD stamp, reusing the result for repeated stamps.
+
+    ``shift`` is the number of groups before the stamp's groups. A burst of
+    lines shares one stamp; a cached time is reused only for the same zone
+    and while it is well within half a year of ``received_at``.
+    """
+    stamp = match[1 + shift]
+    cached = _STAMP_CACHE.get(stamp)
+    if cached is not None and cached[0] is tz:
+        occurred_at = cached[1]
+        if -_CACHE_SPAN < occurred_at - received_at < _CACHE_SPAN:
+            return occurred_at
+
+    month, day, year, hour, minute, second, year_after = match.groups()[
+        1 + shift : 8 + shift
+    ]
+    year = year or year_after
+    occurred_at = bsd_to_utc(
+        MONTHS[month],
+        int(day),
+        (int(hour), int(minute), int(second)),
+        None if year is None else int(year),
+        received_at,
+        tz,
+    )
+    if len(_STAMP_CACHE) >= _CACHE_SIZE:
+        _STAMP_CACHE.clear()
+    _STAMP_CACHE[stamp] = (tz, occurred_at)
+    return occurred_at
+
+
+def _host_and_tag(
+    text: str, pos: int, occurred_at: datetime, inferred: bool, extra: dict
+) -> Envelope:
+    """Apply the host/tag heuristic of FORMATS.md 2.3 to what follows the time.
+
+    The first word is the TAG when it looks like one (no hostname, as pfSense
+    sends); a first word starting with ``[`` is content (no host, no tag);
+    otherwise it is HOSTNAME, optionally followed by a TAG, which UniFi
+    separates from it with a ``facility.severity`` word.
+    """
+    hostname = ""
+    tag = _TAG_RE.match(text, pos)
+    if tag is None and not text.startswith("[", pos):
+        end = text.find(" ", pos)
+        if end < 0:
+            end = len(text)
+        hostname = text[pos:end]
+        pos = end
+        while text.startswith(" ", pos):
+            pos += 1
+        word = _FACILITY_WORD_RE.match(text, pos)
+        tag = _TAG_RE.match(text, pos if word is None else word.end())
+
+    app = ""
+    if tag is not None:
+        app = extra["app"] = tag[1]
+        if tag[2]:
+            extra["pid"] = tag[2]
+        pos = tag.end()
+
+    return Envelope(occurred_at, inferred, hostname, app, _clean_msg(text[pos:]), extra)
+
+
+def _clean_msg(msg: str) -> str:
+    """Drop the leading blanks relays leave and a leading UTF-8 BOM."""
+    if msg[:1] == " ":
+        msg = msg.lstrip(" ")
+    if msg[:1] == "\ufeff":
+        msg = msg[1:]
+    return msg
