@@ -110,6 +110,9 @@ DATABASE_URL = os.environ.get("FWSIEM_DATABASE_URL", "") or DEFAULT_SQLITE_URL
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASE_ENGINE = DATABASES["default"]["ENGINE"]
 if DATABASE_ENGINE == "django.db.backends.sqlite3":
+    # SQLite cannot create the directory of its file; a fresh checkout has
+    # no var/ yet.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the listener write while the admin reads; the busy timeout
     # and IMMEDIATE transactions make concurrent writers wait for the lock
     # instead of failing with "database is locked".
