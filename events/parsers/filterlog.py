@@ -174,13 +174,13 @@ def _ipv4(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     Return protocol number, total length, source, destination and the
     index after the destination, which must not be the end of the line.
     """
+    if len(cols) > i and cols[i][:2] != "0x":
+        raise _no_ip_header(cols[i], i)
     if len(cols) < i + 12:
         raise _truncated(len(cols))
     tos, ecn, ttl, ip_id, offset, flags, number, name, length, src, dst = cols[
         i : i + 11
     ]
-    if tos[:2] != "0x":
-        raise _no_ip_header(tos, i)
     if not (
         ttl.isdigit()
         and ip_id.isdigit()
@@ -231,11 +231,11 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     The length returned is the payload length plus the 40-byte fixed header,
     so that it is the total packet length as for IPv4.
     """
+    if len(cols) > i and cols[i][:2] != "0x":
+        raise _no_ip_header(cols[i], i)
     if len(cols) < i + 9:
         raise _truncated(len(cols))
     tclass, flow, hops, name, number, payload, src, dst = cols[i : i + 8]
-    if tclass[:2] != "0x":
-        raise _no_ip_header(tclass, i)
     if not (hops.isdigit() and number.isdigit() and payload.isdigit()):
         _numbers(
             ("hop limit", hops),
@@ -367,7 +367,7 @@ def _other(cols: list[str], i: int, extra: dict) -> Section:
     first = cols[i]
     if first.startswith("datalength="):
         extra["datalength"] = _datalength(first)
-    elif first.endswith("-IN-IPV4"):
+    elif "-IN-IPV" in first:
         extra["tunnel"] = first
     elif first:
         return None, None, "", i

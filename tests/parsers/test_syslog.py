@@ -285,7 +285,11 @@ def test_rfc3339_in_bsd_position_keeps_offset_and_fraction():
 
     assert result.occurred_at == datetime(2024, 6, 30, 10, 37, 0, 123456, tzinfo=UTC)
     assert result.time_inferred is False
-    assert (result.hostname, result.app, result.msg) == ("gw01", "kernel", "DROP IN=eth0")
+    assert (result.hostname, result.app, result.msg) == (
+        "gw01",
+        "kernel",
+        "DROP IN=eth0",
+    )
 
 
 def test_repeated_stamp_is_dated_per_receipt():
@@ -468,9 +472,7 @@ def test_trailers_are_stripped(trailer):
     assert result.extra["data_length"] == 112
 
 
-@pytest.mark.parametrize(
-    "raw", [b"", b"\n", b"\x00", b"<134>", b"<134>\r\n"], ids=repr
-)
+@pytest.mark.parametrize("raw", [b"", b"\n", b"\x00", b"<134>", b"<134>\r\n"], ids=repr)
 def test_empty_message_fails(raw):
     assert parse_message(raw, received_at=RECEIVED, tz=UTC) == ParseFailure(
         "empty message"
