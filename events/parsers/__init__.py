@@ -7,6 +7,7 @@ function (does this envelope look like mine?) and a parse function; see
 both served by the pf family parser in ``filterlog``.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
@@ -29,6 +30,8 @@ _TRAILERS = (b"\x00", b"\r", b"\n")
 _FORMATS: dict[str, tuple[Sniff, Parse]] = {}
 # Distinct (sniff, parse) pairs in registration order, tried by "auto".
 _SNIFFERS: list[tuple[Sniff, Parse]] = []
+
+logger = logging.getLogger(__name__)
 
 
 def register_format(name: str, sniff: Sniff, parse: Parse) -> None:
@@ -83,7 +86,10 @@ def parse_message(
     except ParseError as error:
         return ParseFailure(str(error), envelope.hostname if envelope else "")
     except Exception as error:
-        # A parser bug must not stop the listener; the reason names it.
+        # A parser bug must not stop the listener; the reason names it, and
+        # the traceback is there for whoever turns on DEBUG (never higher:
+        # the input is attacker-controlled and could flood the log).
+        logger.debug("parser error raw=%r", raw[:200], exc_info=True)
         reason = f"internal parser error: {error!r:.120}"
         return ParseFailure(reason, envelope.hostname if envelope else "")
 

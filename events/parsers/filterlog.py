@@ -64,6 +64,10 @@ _IPV6_OPTIONS = {
 }
 _IPV6_END_MARKERS = frozenset(("MOBILITY", "IPV6-IN-IPV6", "IPV4-IN-IPV6", "TRUNC"))
 
+# What a protocol section reader returns: source port, destination port,
+# TCP flags, index of the first column it did not consume.
+Section = tuple[int | None, int | None, str, int]
+
 # filterlog echoes the ICMP payload length glued to the last column.
 _ICMP_ECHO_WORDS = frozenset(("request", "reply"))
 
@@ -257,9 +261,6 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     return int(number), int(payload) + 40, src_ip, dst_ip, i + 8
 
 
-Section = tuple[int | None, int | None, str, int]
-
-
 def _tcp(cols: list[str], i: int, extra: dict) -> Section:
     """Read the nine TCP columns (FORMATS.md 3.6)."""
     if len(cols) < i + 9:
@@ -291,9 +292,21 @@ def _tcp(cols: list[str], i: int, extra: dict) -> Section:
 
 def _ports(cols: list[str], i: int, extra: dict) -> Section:
     """Read UDP or SCTP: source port, destination port, length."""
-    _require(cols, i + 3)
-    src_port, dst_port = _two_ports(cols[i], cols[i + 1])
-    extra["data_length"] = _uint(cols[i + 2], "data length")
+    if len(cols) < i + 3:
+        raise _truncated(len(cols))
+    sport, dport, data_length = cols[i : i + 3]
+    if not (sport.isdigit() and dport.isdigit() and data_length.isdigit()):
+        _numbers(
+            ("source port", sport),
+            ("destination port", dport),
+            ("data length", data_length),
+        )
+    src_port = int(sport)
+    dst_port = int(dport)
+    if src_port > 65535 or dst_port > 65535:
+        raise _port_range(sport, dport)
+
+    extra["data_length"] = int(data_length)
     return src_port, dst_port, "", i + 3
 
 
@@ -501,16 +514,6 @@ def _numbers(*named: tuple[str, str]) -> None:
     """Raise for the first of ``(what, text)`` pairs that is not a number."""
     for what, text in named:
         _uint(text, what)
-
-
-def _two_ports(source: str, destination: str) -> tuple[int, int]:
-    if not (source.isdigit() and destination.isdigit()):
-        _numbers(("source port", source), ("destination port", destination))
-    src_port = int(source)
-    dst_port = int(destination)
-    if src_port > 65535 or dst_port > 65535:
-        raise _port_range(source, destination)
-    return src_port, dst_port
 
 
 def _opt_int(text: str) -> int | str | None:

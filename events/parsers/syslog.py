@@ -29,8 +29,12 @@ _RFC3339 = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[Zz]|[+-]\d\d:\d\
 # VERSION, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID (RFC 5424 section 6).
 # A sloppy sender may end the header after MSGID, so the space before SD is
 # optional here and a missing SD reads as nil.
+# The optional PRI (0-191, no leading zero) is matched here too, saving a
+# separate step; an invalid PRI fails this match and is reported later.
+_PRI = r"(?:<(0|[1-9]\d?|1[0-8]\d|19[01])>)?"
 _RFC5424_RE = re.compile(
-    rf"1 (-|{_RFC3339}) (\S{{1,255}}) (\S{{1,48}}) (\S{{1,128}}) (\S{{1,32}})(?: |$)"
+    rf"{_PRI}1 (-|{_RFC3339}) (\S{{1,255}}) (\S{{1,48}}) (\S{{1,128}}) (\S{{1,32}})"
+    r"(?: |$)"
 )
 
 # One or more SD-ELEMENTs with no space between them; inside a value only
@@ -55,11 +59,7 @@ _TAG_RE = re.compile(_TAG)
 # The common BSD shapes in one match: stamp, then TAG alone or HOSTNAME and
 # TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
 # FORMATS.md 2.3: a first word that looks like a tag is the tag.
-# The PRI (0-191, no leading zero) is part of it to save a separate step;
-# an invalid PRI fails this match and is reported by the general path.
-_BSD_FAST_RE = re.compile(
-    rf"(?:<(0|[1-9]\d?|1[0-8]\d|19[01])>)?{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}"
-)
+_BSD_FAST_RE = re.compile(rf"{_PRI}{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}")
 _BSD_ISO_RE = re.compile(rf"({_RFC3339})(?: +|$)")
 
 # UniFi puts "facility.severity" between HOSTNAME and TAG.
@@ -96,20 +96,17 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     if match is not None and match[3] in MONTHS:
         return _bsd_fast(text, match, received_at, tz)
 
+    match = _RFC5424_RE.match(text)
+    if match is not None:
+        return _rfc5424(text, match, received_at)
+
     pri = None
     pos = 0
     if text[:1] == "<":
         pri, pos = _read_pri(text)
-    extra = {"pri": pri}
-
-    if text.startswith("1 ", pos):
-        match = _RFC5424_RE.match(text, pos)
-        if match is not None:
-            return _rfc5424(text, match, received_at, extra)
-        if pri is not None:
+        if text.startswith("1 ", pos):
             raise ParseError("invalid RFC 5424 header")
-
-    return _other_header(text, pos, received_at, tz, extra)
+    return _other_header(text, pos, received_at, tz, {"pri": pri})
 
 
 def _bsd_fast(
@@ -140,10 +137,9 @@ def _read_pri(text: str) -> tuple[int, int]:
     return pri, end + 1
 
 
-def _rfc5424(
-    text: str, match: re.Match, received_at: datetime, extra: dict
-) -> Envelope:
-    stamp, hostname, app, procid, msgid = match.groups()
+def _rfc5424(text: str, match: re.Match, received_at: datetime) -> Envelope:
+    pri, stamp, hostname, app, procid, msgid = match.groups()
+    extra = {"pri": None if pri is None else int(pri)}
     if stamp == "-":
         occurred_at, inferred = received_at, True
     else:

@@ -37,11 +37,17 @@ def rfc3339_to_utc(text: str) -> datetime:
     second ``:60`` is read as ``:59`` because datetime cannot hold it. Raise
     ParseError for values out of range, such as month 13.
     """
-    if text[17:19] == "60":
-        text = text[:17] + "59" + text[19:]
-
     try:
-        return datetime.fromisoformat(text.upper()).astimezone(UTC)
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        pass
+
+    # The rare spellings: lower-case "t"/"z", a leap second.
+    fixed = text.upper()
+    if fixed[17:19] == "60":
+        fixed = fixed[:17] + "59" + fixed[19:]
+    try:
+        return datetime.fromisoformat(fixed).astimezone(UTC)
     except ValueError:
         raise ParseError(f"invalid timestamp {text!r:.40}") from None
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events.parsers import ParsedEvent, ParseFailure, parse_message
+from events import parsers
+from events.parsers import ParsedEvent, ParseFailure, filterlog, parse_message
 
 LOGS = Path(__file__).resolve().parent.parent / "data" / "logs"
 
@@ -1132,3 +1133,33 @@ def test_extra_is_json_safe():
     result = parse_message(raw.encode(), received_at=RECEIVED, tz=UTC)
 
     assert json.loads(json.dumps(result.extra)) == result.extra
+
+
+def test_parser_bug_becomes_failure(monkeypatch):
+    def broken(envelope):
+        raise KeyError("oops")
+
+    monkeypatch.setitem(parsers._FORMATS, "pfsense", (filterlog.sniff, broken))
+    raw = f"<134>{STAMP} fw filterlog[1]: {UDP_DNS}".encode()
+
+    result = parse_message(raw, received_at=RECEIVED, tz=UTC, log_format="pfsense")
+
+    assert result == ParseFailure("internal parser error: KeyError('oops')", "fw")
+
+
+def test_registered_format_is_sniffed_and_named(monkeypatch):
+    def sniff(envelope):
+        return envelope.msg.startswith("HELLO")
+
+    def parse(envelope):
+        return ParsedEvent(envelope.occurred_at, rule=envelope.msg)
+
+    monkeypatch.setattr(parsers, "_FORMATS", dict(parsers._FORMATS))
+    monkeypatch.setattr(parsers, "_SNIFFERS", list(parsers._SNIFFERS))
+    parsers.register_format("hello", sniff, parse)
+    raw = f"<134>{STAMP} fw app: HELLO".encode()
+
+    auto = parse_message(raw, received_at=RECEIVED, tz=UTC)
+    named = parse_message(raw, received_at=RECEIVED, tz=UTC, log_format="hello")
+
+    assert auto.rule == named.rule == "HELLO"
