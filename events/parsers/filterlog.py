@@ -375,8 +375,11 @@ def _carp(cols: list[str], i: int, extra: dict) -> Section:
 
 
 def _other(cols: list[str], i: int, extra: dict) -> Section:
-    """Read a protocol without a decoder: ``datalength=N``, a tunnel marker
-    (``IPV4-IN-IPV4``), or nothing but the separator (pfSense IPv6)."""
+    """Read the section of a protocol filterlog has no decoder for.
+
+    That is ``datalength=N``, a tunnel marker (``IPV4-IN-IPV4``), or nothing
+    but the separator (pfSense IPv6); anything else is left for "trailing".
+    """
     first = cols[i]
     if first.startswith("datalength="):
         extra["datalength"] = _datalength(first)
