@@ -187,16 +187,13 @@ def main() -> None:
     from django.db import connection
 
     from events.models import Device, DeviceAddress, Event
-    try:
-        from events.parsers import bench
-    except ImportError:
-        bench = None
+    from events.parsers import bench
 
     print(
         f"database: {connection.vendor} (scratch: {connection.settings_dict['NAME']})"
     )
     print("\nparse, median microseconds per line")
-    for family, micros in bench.run(options.parse_iterations) if bench else []:
+    for family, micros in bench.run(options.parse_iterations):
         print(f"  {family:<40} {micros:6.2f} us")
 
     device = Device.objects.create(name="benchmark", log_format="pfsense")
