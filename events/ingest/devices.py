@@ -7,7 +7,6 @@ dict periodically and creates devices for senders heard the first time.
 
 import ipaddress
 import logging
-import threading
 import zoneinfo
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -64,8 +63,6 @@ class DeviceDirectory:
         self.unknown_profile = DeviceProfile(
             None, Device.LogFormat.AUTO, self.default_zone, True
         )
-        # Writers in several threads may meet the same new sender at once.
-        self.creating = threading.Lock()
 
     def lookup(self, peer: str) -> DeviceProfile | None:
         """Return the sender's profile, the unknown profile, or None.
@@ -99,10 +96,6 @@ class DeviceDirectory:
         The new device is named after its address, detects its format per
         line and uses the default time zone until an operator edits it.
         """
-        with self.creating:
-            return self._ensure_device(peer)
-
-    def _ensure_device(self, peer: str) -> DeviceProfile:
         profile = self.profiles.get(peer)
         if profile is not None and profile.device_id is not None:
             return profile

@@ -12,6 +12,7 @@ being read as a length prefix.
 import re
 
 OCTET_PREFIX = re.compile(rb"([1-9][0-9]{0,9}) <")
+UNDECIDED_PREFIX = re.compile(rb"[1-9][0-9]{0,9} ?")
 MAX_DIGITS = 10
 
 
@@ -71,12 +72,8 @@ class StreamDeframer:
         head = bytes(self.buffer[: MAX_DIGITS + 2])
         match = OCTET_PREFIX.match(head)
         if match is None:
-            if len(head) < MAX_DIGITS + 2 and head.isdigit():
-                # Digits so far and nothing else: cannot tell yet.
-                return None
-            if len(head) < MAX_DIGITS + 2 and re.fullmatch(rb"[0-9]+ ", head):
-                return None
-            return False
+            # Only digits, perhaps a space, so far: cannot tell yet.
+            return None if UNDECIDED_PREFIX.fullmatch(head) else False
 
         length = int(match.group(1))
         if length > self.max_bytes:

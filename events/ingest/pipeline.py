@@ -47,16 +47,12 @@ def handle_message(
 ) -> Received:
     """Parse one message for ``profile``'s device; never raises.
 
-    A parser bug becomes a ParseFailure that names the exception, so the
-    message is kept and the listener goes on.
+    ``parse_message`` itself turns any parser bug into a ParseFailure that
+    names the exception, so the message is kept and the listener goes on.
     """
-    try:
-        result = parse_message(
-            raw, received_at=received_at, tz=profile.tz, log_format=profile.log_format
-        )
-    except Exception as error:
-        logger.exception("parser failed peer=%s raw=%r", peer, raw[:200])
-        result = ParseFailure(f"internal parser error: {type(error).__name__}")
+    result = parse_message(
+        raw, received_at=received_at, tz=profile.tz, log_format=profile.log_format
+    )
     return Received(raw, peer, transport, received_at, profile, result)
 
 
@@ -90,10 +86,6 @@ class IngestCounters:
 
     def get(self, transport: str, name: str) -> int:
         return self.values.get((transport, name), 0)
-
-    def total(self, name: str) -> int:
-        with self.lock:
-            return sum(v for (_, key), v in self.values.items() if key == name)
 
     def summary(self) -> str:
         """Return one line: totals, then per transport, then drop reasons."""

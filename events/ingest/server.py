@@ -1,12 +1,10 @@
-"""The syslog listener: UDP and TCP receivers feeding batch writers.
+"""The syslog listener: UDP and TCP receivers feeding one batch writer.
 
 Each UDP socket is read by a plain blocking loop in its own thread (an
 asyncio datagram endpoint loses most datagrams at firewall rates, see
 DESIGN.md); each TCP connection gets a thread. Receivers parse, then hand
 messages to a bounded queue: a full queue makes TCP stop reading (the
-sender waits, nothing is lost) and makes UDP drop and count. More than one
-writer thread can be configured; measured on two cores, a second writer
-lowered the rate (GIL contention), so one is the default.
+sender waits, nothing is lost) and makes UDP drop and count.
 """
 
 import ipaddress
@@ -93,7 +91,7 @@ def udp_socket_drops(sock: socket.socket) -> int | None:
 
 
 class SyslogListener:
-    """Own the sockets, the receiver threads and the writer threads.
+    """Own the sockets, the receiver threads and the writer thread.
 
     Call ``start`` (binds, raises OSError when a port is taken), then
     ``stop`` from any thread; ``stop`` returns after the queue is written
@@ -112,7 +110,6 @@ class SyslogListener:
         max_message_bytes: int,
         udp_rcvbuf: int,
         shutdown_seconds: float = 20.0,
-        writers: int = 1,
     ) -> None:
         self.udp_endpoints = udp
         self.tcp_endpoints = tcp
@@ -123,17 +120,13 @@ class SyslogListener:
         self.counters = IngestCounters()
         self.directory = DeviceDirectory()
         self.items: queue.Queue[Received] = queue.Queue(maxsize=queue_size)
-        self.writers = [
-            BatchWriter(
-                self.items,
-                self.counters,
-                self.directory,
-                batch_size=batch_size,
-                flush_seconds=flush_seconds,
-            )
-            for _ in range(max(1, writers))
-        ]
-        self.writer = self.writers[0]
+        self.writer = BatchWriter(
+            self.items,
+            self.counters,
+            self.directory,
+            batch_size=batch_size,
+            flush_seconds=flush_seconds,
+        )
         self.stopping = threading.Event()
         self.udp_sockets: list[socket.socket] = []
         self.tcp_sockets: list[socket.socket] = []
@@ -161,12 +154,10 @@ class SyslogListener:
             self._spawn(self._udp_loop, sock, name="udp")
         for sock in self.tcp_sockets:
             self._spawn(self._accept_loop, sock, name="tcp-accept")
-        self.writer_threads = [
-            threading.Thread(target=writer.run, name="writer", daemon=True)
-            for writer in self.writers
-        ]
-        for thread in self.writer_threads:
-            thread.start()
+        self.writer_thread = threading.Thread(
+            target=self.writer.run, name="writer", daemon=True
+        )
+        self.writer_thread.start()
         for address in self.bound_addresses():
             logger.info("listener started addr=%s", address)
 
@@ -188,16 +179,12 @@ class SyslogListener:
         for sock in self.udp_sockets + self.tcp_sockets:
             sock.close()
 
-        for writer in self.writers:
-            writer.stop.set()
-        for thread in self.writer_threads:
-            thread.join(timeout=self.shutdown_seconds)
-        if any(thread.is_alive() for thread in self.writer_threads):
+        self.writer.stop.set()
+        self.writer_thread.join(timeout=self.shutdown_seconds)
+        if self.writer_thread.is_alive():
             logger.error("database still unavailable at shutdown; spooling")
-            for writer in self.writers:
-                writer.give_up.set()
-            for thread in self.writer_threads:
-                thread.join(timeout=30)
+            self.writer.give_up.set()
+            self.writer_thread.join(timeout=30)
         elif self.overflow:
             # Messages read while the queue was full during shutdown.
             deadline = threading.Timer(self.shutdown_seconds, self.writer.give_up.set)
@@ -230,7 +217,7 @@ class SyslogListener:
         self.threads.append(thread)
 
     def _spool_leftovers(self) -> None:
-        leftovers = [item for writer in self.writers for item in writer.unwritten]
+        leftovers = list(self.writer.unwritten)
         with self.overflow_lock:
             leftovers.extend(self.overflow)
         while True:

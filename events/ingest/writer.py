@@ -62,8 +62,8 @@ TEXT_LIMITS = {
     for name in ("interface", "protocol", "tcp_flags", "rule", "hostname")
 }
 REASON_LIMIT = UnparsedMessage._meta.get_field("reason").max_length
-# Keys some parsers repeat in ``extra`` that are already contract columns.
-CONTRACT_KEYS = frozenset(EVENT_COLUMNS) | {"proto_name"}
+# Keys a parser may repeat in ``extra`` under a contract column's name.
+CONTRACT_KEYS = frozenset(EVENT_COLUMNS)
 RETRY_PAUSE_MAX = 10.0
 DEVICE_RELOAD_SECONDS = 30.0
 
@@ -73,6 +73,7 @@ class RowRejected(Exception):
 
 
 def insert_sql(model, columns: Sequence[str]) -> str:
+    """Return a parameterized multi-row-capable INSERT for ``columns``."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
     marks = ", ".join(["%s"] * len(columns))
@@ -82,17 +83,19 @@ def insert_sql(model, columns: Sequence[str]) -> str:
 def is_transient(error: DatabaseError) -> bool:
     """Tell an outage or lock (retry later) from a refused row (isolate it).
 
-    The connection is checked directly: if a trivial query fails, the
-    database is away. Lock timeouts and deadlocks are transient too.
+    An open connection is asked directly (a ping on MySQL); without one,
+    a trivial query tells whether the database can be reached. Lock
+    timeouts and deadlocks are transient too.
     """
     text = str(error).lower()
     if "locked" in text or "deadlock" in text or "lock wait timeout" in text:
         return True
-    if connection.connection is not None and not connection.is_usable():
+    if connection.connection is not None:
+        if connection.is_usable():
+            return False
         connection.close()
         return True
 
-    connection.close()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -128,6 +131,8 @@ class BatchWriter:
         self.give_up = threading.Event()
         self.unwritten: list[Received] = []
         self.last_reload = 0.0
+        self.event_sql = insert_sql(Event, EVENT_COLUMNS)
+        self.unparsed_sql = insert_sql(UnparsedMessage, UNPARSED_COLUMNS)
 
     def run(self) -> None:
         try:
@@ -219,8 +224,7 @@ class BatchWriter:
         item = chunk[0]
         logger.warning("database refused a row error=%r", str(refused)[:200])
         # Without the device: a vanished device may be why it was refused.
-        row = self._unparsed_row(item, f"database refused: {refused}")
-        row = (*row[:2], None, *row[3:])
+        row = unparsed_row(item, f"database refused: {refused}", None)
         try:
             self._insert([], [row])
         except DatabaseError as error:
@@ -236,11 +240,9 @@ class BatchWriter:
         unparsed.extend(extra_unparsed)
         with transaction.atomic(), connection.cursor() as cursor:
             if events:
-                cursor.executemany(insert_sql(Event, EVENT_COLUMNS), events)
+                cursor.executemany(self.event_sql, events)
             if unparsed:
-                cursor.executemany(
-                    insert_sql(UnparsedMessage, UNPARSED_COLUMNS), unparsed
-                )
+                cursor.executemany(self.unparsed_sql, unparsed)
             if seen:
                 Device.objects.filter(pk__in=seen).update(
                     last_seen_at=datetime.now(UTC)
@@ -259,7 +261,6 @@ class BatchWriter:
 
     def _rows(self, batch: Iterable[Received]) -> tuple[list, list, set[int]]:
         """Turn messages into parameter tuples for the two INSERTs."""
-        adapt = connection.ops.adapt_datetimefield_value
         events: list[tuple] = []
         unparsed: list[tuple] = []
         seen: set[int] = set()
@@ -270,13 +271,13 @@ class BatchWriter:
             result = item.result
             if isinstance(result, ParsedEvent):
                 try:
-                    events.append(event_row(result, item, device_id, adapt))
+                    events.append(event_row(result, item, device_id))
                     continue
                 except RowRejected as error:
                     reason = str(error)
             else:
                 reason = result.reason
-            unparsed.append(self._unparsed_row(item, reason, device_id))
+            unparsed.append(unparsed_row(item, reason, device_id))
         return events, unparsed, seen
 
     def _device_id(self, item: Received) -> int | None:
@@ -284,23 +285,20 @@ class BatchWriter:
             return item.profile.device_id
         return self.directory.ensure_device(item.peer).device_id
 
-    def _unparsed_row(
-        self, item: Received, reason: str, device_id: int | None = None
-    ) -> tuple:
-        if device_id is None:
-            device_id = item.profile.device_id
-        adapt = connection.ops.adapt_datetimefield_value
-        return (
-            adapt(item.received_at),
-            item.peer,
-            device_id,
-            item.transport,
-            item.raw,
-            reason[:REASON_LIMIT],
-        )
+
+def unparsed_row(item: Received, reason: str, device_id: int | None) -> tuple:
+    """Return the INSERT parameters of one message kept as unparsed."""
+    return (
+        datetime_param(item.received_at),
+        item.peer,
+        device_id,
+        item.transport,
+        item.raw,
+        reason[:REASON_LIMIT],
+    )
 
 
-def event_row(event: ParsedEvent, item: Received, device_id, adapt) -> tuple:
+def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tuple:
     """Return the INSERT parameters of one event, in EVENT_COLUMNS order.
 
     Raises RowRejected when a value does not fit its column, so the message
@@ -318,8 +316,8 @@ def event_row(event: ParsedEvent, item: Received, device_id, adapt) -> tuple:
         raise RowRejected(str(error)) from None
 
     return (
-        datetime_param(event.occurred_at, adapt),
-        datetime_param(item.received_at, adapt),
+        datetime_param(event.occurred_at),
+        datetime_param(item.received_at),
         device_id,
         event.action,
         event.direction,
@@ -337,11 +335,11 @@ def event_row(event: ParsedEvent, item: Received, device_id, adapt) -> tuple:
         "",
         event.hostname,
         event.time_inferred,
-        compact_json(event.extra),
+        compact_json(event),
     )
 
 
-def datetime_param(value: datetime, adapt) -> str:
+def datetime_param(value: datetime) -> str:
     """Return the database form of an aware datetime, fast for UTC.
 
     Both backends store UTC as naive text in the ``str(datetime)`` layout,
@@ -350,18 +348,22 @@ def datetime_param(value: datetime, adapt) -> str:
     """
     if value.tzinfo is UTC:
         return str(value.replace(tzinfo=None))
-    return adapt(value)
+    return connection.ops.adapt_datetimefield_value(value)
 
 
-def compact_json(extra: dict) -> str:
-    """Serialize ``extra`` without empty values or schema duplicates.
+def compact_json(event: ParsedEvent) -> str:
+    """Serialize ``event.extra`` without what the row already holds.
 
-    Every byte here is stored on millions of rows; a key whose value is
-    None, "" or already a contract column adds nothing.
+    Every byte here is stored on millions of rows, so a None or "" value is
+    left out, and so is a value equal to the contract column of the same
+    name. A raw value the normalization changed stays: an ``action`` of
+    ``rdr`` or ``unkn(%u)`` is kept although the column is empty.
     """
-    kept = {
-        key: value
-        for key, value in extra.items()
-        if value is not None and value != "" and key not in CONTRACT_KEYS
-    }
+    kept = {}
+    for key, value in event.extra.items():
+        if value is None or value == "":
+            continue
+        if key in CONTRACT_KEYS and getattr(event, key, None) == value:
+            continue
+        kept[key] = value
     return json.dumps(kept, separators=(",", ":"))

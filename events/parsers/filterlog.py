@@ -268,16 +268,7 @@ def _tcp(cols: list[str], i: int, extra: dict) -> Section:
     sport, dport, data_length, flags, seq, ack, window, urgent, options = cols[
         i : i + 9
     ]
-    if not (sport.isdigit() and dport.isdigit() and data_length.isdigit()):
-        _numbers(
-            ("source port", sport),
-            ("destination port", dport),
-            ("TCP data length", data_length),
-        )
-    src_port = int(sport)
-    dst_port = int(dport)
-    if src_port > 65535 or dst_port > 65535:
-        raise _port_range(sport, dport)
+    src_port, dst_port = _read_ports(sport, dport, data_length, "TCP data length")
     if flags.strip(_TCP_FLAGS):
         raise ParseError(f"filterlog: invalid TCP flags {flags!r:.40}")
 
@@ -295,19 +286,27 @@ def _ports(cols: list[str], i: int, extra: dict) -> Section:
     if len(cols) < i + 3:
         raise _truncated(len(cols))
     sport, dport, data_length = cols[i : i + 3]
-    if not (sport.isdigit() and dport.isdigit() and data_length.isdigit()):
+    src_port, dst_port = _read_ports(sport, dport, data_length, "data length")
+
+    extra["data_length"] = int(data_length)
+    return src_port, dst_port, "", i + 3
+
+
+def _read_ports(
+    sport: str, dport: str, length: str, length_name: str
+) -> tuple[int, int]:
+    """Validate two port columns and the length after them; return ports."""
+    if not (sport.isdigit() and dport.isdigit() and length.isdigit()):
         _numbers(
             ("source port", sport),
             ("destination port", dport),
-            ("data length", data_length),
+            (length_name, length),
         )
     src_port = int(sport)
     dst_port = int(dport)
     if src_port > 65535 or dst_port > 65535:
         raise _port_range(sport, dport)
-
-    extra["data_length"] = int(data_length)
-    return src_port, dst_port, "", i + 3
+    return src_port, dst_port
 
 
 def _icmp(cols: list[str], i: int, extra: dict) -> Section:

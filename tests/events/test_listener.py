@@ -41,18 +41,23 @@ def gateway() -> Device:
     return device
 
 
+def make_listener(var_dir: Path, **overrides) -> SyslogListener:
+    options = {
+        "udp": [Endpoint("127.0.0.1", 0)],
+        "tcp": [Endpoint("127.0.0.1", 0)],
+        "var_dir": var_dir,
+        "queue_size": 10_000,
+        "batch_size": 500,
+        "flush_seconds": 0.05,
+        "max_message_bytes": 65_536,
+        "udp_rcvbuf": 1 << 20,
+    }
+    return SyslogListener(**{**options, **overrides})
+
+
 @pytest.fixture
 def listener(gateway, tmp_path):
-    server = SyslogListener(
-        udp=[Endpoint("127.0.0.1", 0)],
-        tcp=[Endpoint("127.0.0.1", 0)],
-        var_dir=tmp_path,
-        queue_size=10_000,
-        batch_size=500,
-        flush_seconds=0.05,
-        max_message_bytes=65_536,
-        udp_rcvbuf=1 << 20,
-    )
+    server = make_listener(tmp_path)
     server.start()
     yield server
     server.stop()
@@ -184,16 +189,7 @@ def test_spooled_messages_are_written_at_start_and_the_file_removed(
     spool = write_spool(
         tmp_path, [(line, "127.0.0.1", "udp", moment) for line in lines]
     )
-    server = SyslogListener(
-        udp=[],
-        tcp=[],
-        var_dir=tmp_path,
-        queue_size=10,
-        batch_size=10,
-        flush_seconds=0.05,
-        max_message_bytes=65_536,
-        udp_rcvbuf=1 << 20,
-    )
+    server = make_listener(tmp_path, udp=[], tcp=[], queue_size=10, batch_size=10)
 
     server.start()
     server.stop()

@@ -1,6 +1,7 @@
 import queue
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -60,34 +61,43 @@ def test_a_refused_row_is_kept_as_unparsed_and_the_rest_commits(device, data_dir
     assert writer.counters.get("udp", "stored") == 10
 
 
-@pytest.mark.django_db(transaction=True)
-def test_writer_waits_out_a_database_outage_and_loses_nothing(
-    device, data_dir, monkeypatch
-):
+@contextmanager
+def database_behind_proxy(monkeypatch):
+    """Route new connections through a FaultProxy in front of MariaDB."""
     if connection.vendor != "mysql":
         pytest.skip("the outage is played by a TCP proxy in front of MariaDB")
     config = connection.settings_dict
     proxy = FaultProxy((config["HOST"] or "127.0.0.1", int(config["PORT"] or 3306)))
     monkeypatch.setitem(config, "HOST", proxy.address[0])
     monkeypatch.setitem(config, "PORT", str(proxy.address[1]))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+        monkeypatch.undo()
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_waits_out_a_database_outage_and_loses_nothing(
+    device, data_dir, monkeypatch
+):
     lines = pfsense_lines(data_dir)
     writer = make_writer()
 
-    thread = threading.Thread(
-        target=lambda: (
-            writer.write(parsed_items(lines[:5], device.pk)),
-            proxy.cut(),
-            writer.write(parsed_items(lines[5:], device.pk)),
-            connection.close(),
+    with database_behind_proxy(monkeypatch) as proxy:
+        thread = threading.Thread(
+            target=lambda: (
+                writer.write(parsed_items(lines[:5], device.pk)),
+                proxy.cut(),
+                writer.write(parsed_items(lines[5:], device.pk)),
+                connection.close(),
+            )
         )
-    )
-    thread.start()
-    time.sleep(2)
-    proxy.restore()
-    thread.join(timeout=30)
-    proxy.close()
-    monkeypatch.undo()
-    connection.close()
+        thread.start()
+        time.sleep(2)
+        proxy.restore()
+        thread.join(timeout=30)
 
     assert not thread.is_alive()
     assert Event.objects.count() == len(lines)
@@ -98,23 +108,39 @@ def test_writer_waits_out_a_database_outage_and_loses_nothing(
 def test_writer_gives_up_at_shutdown_and_hands_back_the_batch(
     device, data_dir, monkeypatch
 ):
-    if connection.vendor != "mysql":
-        pytest.skip("the outage is played by a TCP proxy in front of MariaDB")
-    config = connection.settings_dict
-    proxy = FaultProxy((config["HOST"] or "127.0.0.1", int(config["PORT"] or 3306)))
-    monkeypatch.setitem(config, "HOST", proxy.address[0])
-    monkeypatch.setitem(config, "PORT", str(proxy.address[1]))
-    proxy.cut()
     items = parsed_items(pfsense_lines(data_dir), device.pk)
     writer = make_writer()
     writer.give_up.set()
 
-    thread = threading.Thread(target=lambda: (writer.write(items), connection.close()))
-    thread.start()
-    thread.join(timeout=30)
-    proxy.close()
-    monkeypatch.undo()
-    connection.close()
+    with database_behind_proxy(monkeypatch) as proxy:
+        proxy.cut()
+        thread = threading.Thread(
+            target=lambda: (writer.write(items), connection.close())
+        )
+        thread.start()
+        thread.join(timeout=30)
 
     assert writer.unwritten == items
     assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_extra_keeps_raw_values_the_normalization_changed(device):
+    redirected = (
+        b"<134>Jul  3 19:10:30 filterlog[1]: 146,,,0,igb0,match,rdr,in/out,4,0x0,,"
+        b"63,1,0,DF,6,tcp,60,198.51.100.1,203.0.113.7,4000,80,0,S,1,,64240,,"
+    )
+    blocked = (
+        b"<134>Jul  3 19:10:30 filterlog[1]: 146,,,0,igb0,match,block,in,4,0x0,,"
+        b"63,1,0,DF,6,tcp,60,198.51.100.2,203.0.113.7,4000,23,0,S,1,,64240,,"
+    )
+    writer = make_writer()
+
+    writer.write(parsed_items([redirected, blocked], device.pk))
+
+    redirect = Event.objects.get(src_ip="198.51.100.1")
+    block = Event.objects.get(src_ip="198.51.100.2")
+    assert (redirect.action, redirect.direction) == ("", "")
+    assert (redirect.extra["action"], redirect.extra["direction"]) == ("rdr", "in/out")
+    assert "action" not in block.extra
+    assert "tcp_ack" not in block.extra

@@ -58,7 +58,6 @@ class Command(BaseCommand):
             flush_seconds=settings.INGEST_FLUSH_MS / 1000,
             max_message_bytes=settings.INGEST_MAX_MESSAGE_BYTES,
             udp_rcvbuf=settings.INGEST_UDP_RCVBUF,
-            writers=settings.INGEST_WRITERS,
         )
         try:
             listener.start()
