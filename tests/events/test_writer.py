@@ -7,11 +7,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.ingest.devices import DeviceDirectory, DeviceProfile
-from events.ingest.pipeline import IngestCounters, handle_message
-from events.ingest.writer import BatchWriter
+from events.ingest.pipeline import IngestCounters, Received, handle_message
+from events.ingest.writer import (
+    STATEMENT_CHARS_MAX,
+    BatchWriter,
+    inline_inserts,
+    sql_literal,
+)
 from events.models import Event, UnparsedMessage
+from events.parsers.types import ParsedEvent
 from tests.faultproxy import FaultProxy
 
 RECEIVED_AT = datetime(2026, 7, 3, 12, 0, tzinfo=UTC)
@@ -144,3 +152,79 @@ def test_extra_keeps_raw_values_the_normalization_changed(device):
     assert (redirect.extra["action"], redirect.extra["direction"]) == ("rdr", "in/out")
     assert "action" not in block.extra
     assert "tcp_ack" not in block.extra
+
+
+NASTY_TEXT = [
+    "it's",
+    "back\\slash",
+    "\\'; DROP TABLE events_event; -- ",
+    "nul\x00inside",
+    "ctrl-z \x1a and %s %(name)s",
+    "quote at end'",
+    "\\",
+    "日本語のルール 🔥",
+    "\u202eevil bidi",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", NASTY_TEXT)
+def test_text_from_the_network_comes_back_exactly(device, text):
+    event = ParsedEvent(
+        occurred_at=RECEIVED_AT,
+        action="block",
+        interface=text[:64],
+        protocol="tcp",
+        src_ip="198.51.100.1",
+        dst_ip="2001:db8::1",
+        rule=text[:64],
+        hostname=text,
+        extra={"reason": text, "huge": 2**70},
+    )
+    profile = DeviceProfile(device.pk, "auto", ZoneInfo("UTC"), True)
+    item = Received(text.encode(), "127.0.0.1", "udp", RECEIVED_AT, profile, event)
+
+    make_writer().write([item])
+
+    stored = Event.objects.get()
+    assert (stored.interface, stored.rule) == (text[:64], text[:64])
+    assert stored.hostname == text
+    assert stored.extra == {"reason": text, "huge": 2**70}
+    assert (stored.src_ip, stored.dst_ip) == ("198.51.100.1", "2001:db8::1")
+
+
+@pytest.mark.django_db
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.text(st.characters(exclude_categories=("Cs",))),
+        st.binary(max_size=32),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.booleans(),
+        st.none(),
+    )
+)
+def test_sql_literal_reads_back_as_the_same_value(value):
+    if connection.vendor != "mysql":
+        pytest.skip("inline literals are used on MySQL/MariaDB only")
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql_literal(value)}")
+        (answer,) = cursor.fetchone()
+
+    if isinstance(value, bool):
+        assert answer == int(value)
+    elif isinstance(value, str):
+        assert answer == value
+    else:
+        assert (bytes(answer) if isinstance(answer, bytearray) else answer) == value
+
+
+def test_inline_inserts_cut_statements_below_the_size_limit():
+    rows = [("x" * 1000, 1)] * 9000
+
+    statements = list(inline_inserts("INSERT INTO t (a, b) VALUES ", rows))
+
+    assert len(statements) == 3
+    assert all(len(s) < STATEMENT_CHARS_MAX + 2000 for s in statements)
+    assert sum(s.count("),(") + 1 for s in statements) == 9000
