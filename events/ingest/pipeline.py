@@ -84,6 +84,13 @@ class IngestCounters:
         with self.lock:
             self.values[item.transport, name] += 1
 
+    def count_results(self, transport: str, items: list[Received]) -> None:
+        """Count a group of results from one transport under one lock."""
+        parsed = sum(1 for item in items if isinstance(item.result, ParsedEvent))
+        with self.lock:
+            self.values[transport, "parsed"] += parsed
+            self.values[transport, "unparsed"] += len(items) - parsed
+
     def get(self, transport: str, name: str) -> int:
         return self.values.get((transport, name), 0)
 

@@ -278,36 +278,41 @@ class SyslogListener:
             peer = peers.get(address[0]) or peers.setdefault(
                 address[0], normalize_peer(address[0])
             )
-            item = self._receive(data, peer, "udp", received_at)
-            if item is None:
-                continue
-            try:
-                self.items.put_nowait(item)
-            except queue.Full:
-                self.counters.drop("udp", "queue_full")
+            for item in self._receive([data], peer, "udp", received_at):
+                try:
+                    self.items.put_nowait(item)
+                except queue.Full:
+                    self.counters.drop("udp", "queue_full")
 
     def _receive(
-        self, data: bytes, peer: str, transport: str, received_at: datetime
-    ) -> Received | None:
-        """Count and parse one message; None when its sender is refused."""
-        self.counters.add(transport, "received")
+        self, messages: list[bytes], peer: str, transport: str, received_at: datetime
+    ) -> list[Received]:
+        """Count and parse messages that arrived together from ``peer``.
+
+        Returns nothing when the sender is refused (unknown or disabled);
+        the messages are then counted as dropped with that reason.
+        """
+        self.counters.add(transport, "received", len(messages))
         profile = self.directory.lookup(peer)
         if profile is None:
-            self.counters.drop(transport, "unknown_sender")
-            return None
+            self.counters.drop(transport, "unknown_sender", len(messages))
+            return []
         if not profile.is_enabled:
-            self.counters.drop(transport, "disabled_device")
-            return None
+            self.counters.drop(transport, "disabled_device", len(messages))
+            return []
 
-        item = handle_message(
-            data,
-            peer=peer,
-            transport=transport,
-            received_at=received_at,
-            profile=profile,
-        )
-        self.counters.count_result(item)
-        return item
+        items = [
+            handle_message(
+                data,
+                peer=peer,
+                transport=transport,
+                received_at=received_at,
+                profile=profile,
+            )
+            for data in messages
+        ]
+        self.counters.count_results(transport, items)
+        return items
 
     # TCP
 
@@ -351,10 +356,14 @@ class SyslogListener:
             self.connections.release()
 
     def _tcp_messages(self, messages: list[bytes], peer: str) -> None:
-        for message in messages:
-            item = self._receive(message, peer, "tcp", datetime.now(UTC))
-            if item is not None:
-                self._put_waiting(item)
+        """Parse and queue the frames completed by one read of the socket.
+
+        They arrived together, so they share one receive time.
+        """
+        if not messages:
+            return
+        for item in self._receive(messages, peer, "tcp", datetime.now(UTC)):
+            self._put_waiting(item)
 
     def _tcp_truncated(self, deframer: StreamDeframer, peer: str) -> None:
         """Keep the first bytes of each oversize frame as unparsed."""
