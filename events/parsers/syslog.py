@@ -18,8 +18,9 @@ from datetime import datetime, timedelta, tzinfo
 from events.parsers.timestamps import MONTHS, bsd_to_utc, rfc3339_to_utc
 from events.parsers.types import ParseError
 
-# Converted BSD stamps: stamp text -> (zone, UTC time); cleared when full.
-_STAMP_CACHE: dict[str, tuple[tzinfo, datetime]] = {}
+# Converted BSD stamps: stamp text -> (zone, UTC time, and the receive
+# times for which it holds, see _bsd_time); cleared when full.
+_STAMP_CACHE: dict[str, tuple[tzinfo, datetime, datetime, datetime]] = {}
 _CACHE_SIZE = 4096
 # Well inside half a year, where the year chosen for a stamp cannot change.
 _CACHE_SPAN = timedelta(days=120)
@@ -60,6 +61,8 @@ _TAG_RE = re.compile(_TAG)
 # TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
 # FORMATS.md 2.3: a first word that looks like a tag is the tag.
 _BSD_FAST_RE = re.compile(rf"{_PRI}{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}")
+# PRI text to value: a lookup instead of int() for every message.
+_PRI_VALUES = {str(value): value for value in range(192)}
 _BSD_ISO_RE = re.compile(rf"({_RFC3339})(?: +|$)")
 
 # UniFi puts "facility.severity" between HOSTNAME and TAG.
@@ -112,16 +115,16 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
 def _bsd_fast(
     text: str, match: re.Match, received_at: datetime, tz: tzinfo
 ) -> Envelope:
-    pri = match[1]
-    extra = {"pri": None if pri is None else int(pri), "app": match[11]}
-    if match[12]:
-        extra["pid"] = match[12]
+    pri, hostname, app, pid = match.group(1, 10, 11, 12)
+    extra = {"pri": None if pri is None else _PRI_VALUES[pri], "app": app}
+    if pid:
+        extra["pid"] = pid
     msg = text[match.end() :]
     if msg[:1] in (" ", "\ufeff"):
         msg = _clean_msg(msg)
 
     occurred_at = _bsd_time(match, received_at, tz, 1)
-    return Envelope(occurred_at, True, match[10] or "", match[11], msg, extra)
+    return Envelope(occurred_at, True, hostname or "", app, msg, extra)
 
 
 def _read_pri(text: str) -> tuple[int, int]:
@@ -195,10 +198,8 @@ def _bsd_time(
     """
     stamp = match[1 + shift]
     cached = _STAMP_CACHE.get(stamp)
-    if cached is not None and cached[0] is tz:
-        occurred_at = cached[1]
-        if -_CACHE_SPAN < occurred_at - received_at < _CACHE_SPAN:
-            return occurred_at
+    if cached is not None and cached[0] is tz and cached[2] < received_at < cached[3]:
+        return cached[1]
 
     month, day, year, hour, minute, second, year_after = match.groups()[
         1 + shift : 8 + shift
@@ -214,7 +215,12 @@ def _bsd_time(
     )
     if len(_STAMP_CACHE) >= _CACHE_SIZE:
         _STAMP_CACHE.clear()
-    _STAMP_CACHE[stamp] = (tz, occurred_at)
+    _STAMP_CACHE[stamp] = (
+        tz,
+        occurred_at,
+        occurred_at - _CACHE_SPAN,
+        occurred_at + _CACHE_SPAN,
+    )
     return occurred_at
 
 
