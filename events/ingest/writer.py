@@ -52,6 +52,7 @@ EVENT_COLUMNS = (
     "hostname",
     "is_time_inferred",
     "extra",
+    "perimeter",
 )
 UNPARSED_COLUMNS = ("received_at", "sender", "device_id", "transport", "raw", "reason")
 
@@ -336,6 +337,7 @@ def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tupl
         event.hostname,
         event.time_inferred,
         compact_json(event),
+        item.profile.perimeter(src_ip, dst_ip),
     )
 
 
