@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection, transaction
 
 from events.fields import pack_ip
 from events.ingest.devices import DeviceDirectory
-from events.ingest.pipeline import IngestCounters, Received
+from events.ingest.pipeline import IngestCounters, Received, device_key
 from events.models import Device, Event, UnparsedMessage
 from events.parsers.types import ParsedEvent
 
@@ -232,7 +232,9 @@ class BatchWriter:
             if is_transient(error):
                 raise
             logger.error("database refused the unparsed row too; message lost")
-            self.counters.drop(item.transport, "refused_by_database")
+            self.counters.drop(
+                item.transport, "refused_by_database", key=device_key(item)
+            )
 
     def _insert(
         self, batch: Iterable[Received], extra_unparsed: list[tuple] = ()
@@ -250,6 +252,7 @@ class BatchWriter:
                 )
         for transport, count in self._per_transport(batch, extra_unparsed):
             self.counters.add(transport, "stored", count)
+        self.counters.count_stored(batch, extra_unparsed)
 
     @staticmethod
     def _per_transport(batch, extra_unparsed) -> list[tuple[str, int]]:
