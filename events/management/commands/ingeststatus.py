@@ -97,7 +97,8 @@ class Command(BaseCommand):
             last_seen = _("never")
         else:
             local = timezone.localtime(seen).strftime("%Y-%m-%d %H:%M")
-            age = timesince(seen, now, depth=1)
+            # timesince joins with no-break spaces, meant for HTML.
+            age = timesince(seen, now, depth=1).replace("\xa0", " ")
             last_seen = _("%(time)s (%(age)s ago)") % {"time": local, "age": age}
         share = health.unparsed_percent
         return [
