@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 COUNT_FIELDS = tuple(f"{name}_count" for name in COUNTER_NAMES)
 PRUNE_EVERY_SECONDS = 3600.0
+# How long counts of a sender with no Device yet wait for the writer to
+# create one before they are attributed to no device.
+UNRESOLVED_WAIT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class HealthRecorder:
         self.lock = threading.Lock()
         self.pending: dict[tuple[int | None, datetime], list[int]] = {}
         self.pending_sockets: dict[tuple[str, datetime], list] = {}
+        self.unresolved: dict[tuple[str, datetime], list[int]] = {}
         self.last_drops: dict[str, int] = {}
         self.last_prune = 0.0
 
@@ -107,15 +111,16 @@ class HealthRecorder:
                 row[1] = sample.receive_buffer_bytes
                 row[2] = depth
 
-    def flush(self, minute: datetime, *, sample: bool = True) -> bool:
+    def flush(self, minute: datetime, *, final: bool = False) -> bool:
         """Add the counts gathered so far to ``minute``'s rows; never raises.
 
         Returns False when the database refused or was unreachable; the
-        rows then wait for the next flush.
+        rows then wait for the next flush. ``final`` (at shutdown, after
+        the sockets were sampled and closed) writes everything held.
         """
-        if sample:
+        if not final:
             self.record_sockets(minute)
-        self._take_counts(minute)
+        self._take_counts(minute, final)
         with self.lock:
             pending, self.pending = self.pending, {}
             sockets, self.pending_sockets = self.pending_sockets, {}
@@ -138,20 +143,31 @@ class HealthRecorder:
             self._keep(pending, sockets)
             return False
 
-    def _take_counts(self, minute: datetime) -> None:
+    def _take_counts(self, minute: datetime, final: bool) -> None:
         """Move the counters' minute counts into ``pending``, by device id.
 
         A sender counted by address (heard before its Device existed) is
-        attributed to the device the writer has since created for it.
+        attributed to the device the writer has since created for it. Until
+        the writer has done so, its counts wait here (the message may still
+        be queued); after UNRESOLVED_WAIT they go to the no-device row.
         """
         profiles = self.directory.profiles
         taken = self.counters.take_minute_counts()
+        waiting = [((key, minute), counts) for key, counts in taken.items()]
+        waiting.extend(self.unresolved.items())
+        self.unresolved = {}
         with self.lock:
-            for key, counts in taken.items():
+            for (key, at), counts in waiting:
                 if isinstance(key, str):
                     profile = profiles.get(key)
-                    key = profile.device_id if profile is not None else None
-                row = self.pending.setdefault((key, minute), [0] * len(counts))
+                    if profile is not None and profile.device_id is not None:
+                        key = profile.device_id
+                    elif not final and minute - at < UNRESOLVED_WAIT:
+                        self.unresolved[key, at] = counts
+                        continue
+                    else:
+                        key = None
+                row = self.pending.setdefault((key, at), [0] * len(counts))
                 for index, count in enumerate(counts):
                     row[index] += count
 

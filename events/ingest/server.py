@@ -218,7 +218,7 @@ class SyslogListener:
             self.writer.write(overflow)
             deadline.cancel()
         self._spool_leftovers()
-        self.health.flush(minute_of(datetime.now(UTC)), sample=False)
+        self.health.flush(minute_of(datetime.now(UTC)), final=True)
         logger.info("listener stopped %s", self.summary())
 
     def summary(self) -> str:
