@@ -84,8 +84,13 @@ class HealthRecorder:
             while not self.stop.wait(self._seconds_to_boundary()):
                 # Counts of the interval that just ended belong to the minute
                 # it ended in, even when the thread wakes a little late.
-                self.flush(minute_of(datetime.now(UTC) - timedelta(seconds=0.5)))
-                self._prune()
+                moment = datetime.now(UTC) - timedelta(seconds=0.5)
+                try:
+                    self.flush(minute_of(moment))
+                    self._prune()
+                except Exception:
+                    # A bug in one flush must not stop the later ones.
+                    logger.exception("ingest health flush failed")
         finally:
             connection.close()
 
