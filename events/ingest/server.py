@@ -365,7 +365,9 @@ class SyslogListener:
                 break
             if not self.connections.acquire(blocking=False):
                 logger.warning("too many connections, refusing peer=%s", address[0])
-                self.counters.drop("tcp", "too_many_connections", key=address[0])
+                self.counters.drop(
+                    "tcp", "too_many_connections", key=normalize_peer(address[0])
+                )
                 conn.close()
                 continue
             self._spawn(self._tcp_connection, conn, address, name="tcp-conn")
