@@ -1,10 +1,24 @@
 """Admin pages: devices to configure, events and unparsed messages to read."""
 
-from django.contrib import admin
+import logging
+from functools import partial
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from events import health_views
+from events.health import DeviceHealth, device_health
 from events.models import Device, DeviceAddress, Event, UnparsedMessage
+from events.reparse import reparse
+
+logger = logging.getLogger(__name__)
+
+# The changelist preview decodes only the start of a message: a 64 KiB
+# line would otherwise be decoded in full for 120 characters.
+PREVIEW_BYTES = 512
 
 
 class ReadOnlyAdminMixin:
@@ -40,13 +54,71 @@ class DeviceAdmin(admin.ModelAdmin):
     search_fields = ["name", "hostname", "addresses__address"]
     readonly_fields = ["last_seen_at", "created_at"]
     inlines = [DeviceAddressInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "hostname", "log_format", "time_zone", "is_enabled"]},
+        ),
+        (
+            _("Perimeter and health"),
+            {"fields": ["internal_networks", "silent_after_minutes"]},
+        ),
+        (None, {"fields": ["last_seen_at", "created_at"]}),
+    ]
+
+    class Media:
+        css = {"all": ["events/health.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("addresses")
 
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), health_column()]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "health/",
+                view(partial(health_views.overview, self)),
+                name="events_device_health_overview",
+            ),
+            path(
+                "<path:object_id>/health/",
+                view(partial(health_views.device_page, self)),
+                name="events_device_health",
+            ),
+            *super().get_urls(),
+        ]
+
     @admin.display(description=_("addresses"))
     def address_list(self, obj: Device) -> str:
         return ", ".join(address.address for address in obj.addresses.all())
+
+
+def health_column():
+    """Return a changelist column showing each device's health state.
+
+    The states of all devices are computed on first use, once per request
+    (a few aggregate queries), not once per row.
+    """
+    states: dict[int, DeviceHealth] = {}
+
+    @admin.display(description=_("health"))
+    def health(obj: Device) -> str:
+        if not states:
+            devices = Device.objects.all()
+            states.update({h.device.pk: h for h in device_health(devices)})
+        found = states.get(obj.pk)
+        label = found.state_label if found else "-"
+        return format_html(
+            '<a class="health-{}" href="{}">{}</a>',
+            found.state if found else "unknown",
+            reverse("admin:events_device_health", args=[obj.pk]),
+            label,
+        )
+
+    return health
 
 
 @admin.register(Event)
@@ -85,23 +157,87 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
+class ReasonFilter(admin.SimpleListFilter):
+    """Filter by failure reason, offering the most frequent ones.
+
+    A plain field filter would list every distinct reason, and reasons
+    carry attacker-chosen text; the top few by count are what an operator
+    works through.
+    """
+
+    title = _("reason")
+    parameter_name = "reason"
+    limit = 30
+
+    def lookups(self, request, model_admin):
+        rows = (
+            UnparsedMessage.objects.values("reason")
+            .annotate(total=Count("id"))
+            .order_by("-total", "reason")[: self.limit]
+        )
+        return [
+            (row["reason"], f"{row['reason'][:80]} ({row['total']})") for row in rows
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(reason=self.value())
+        return queryset
+
+
 @admin.register(UnparsedMessage)
 class UnparsedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "sender", "device", "transport", "reason", "preview"]
-    list_filter = ["transport", "device"]
+    list_filter = [
+        "device",
+        ReasonFilter,
+        ("received_at", admin.DateFieldListFilter),
+        "transport",
+    ]
     list_select_related = ["device"]
     ordering = ["-received_at", "-id"]
     show_full_result_count = False
     fields = ["received_at", "sender", "device", "transport", "reason", "raw_text"]
     readonly_fields = fields
+    actions = ["reparse_selected"]
 
     @admin.display(description=_("message"))
     def preview(self, obj: UnparsedMessage) -> str:
-        return visible_text(bytes(obj.raw))[:120]
+        return visible_text(bytes(obj.raw)[:PREVIEW_BYTES])[:120]
 
     @admin.display(description=_("raw bytes"))
     def raw_text(self, obj: UnparsedMessage) -> str:
         return visible_text(bytes(obj.raw))
+
+    def has_reparse_permission(self, request) -> bool:
+        return request.user.has_perm("events.reparse_unparsedmessage")
+
+    @admin.action(description=_("Re-parse selected"), permissions=["reparse"])
+    def reparse_selected(self, request, queryset) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        result = reparse(ids)
+        logger.info(
+            "re-parse by user=%s selected=%d moved=%d",
+            request.user.get_username(),
+            len(ids),
+            result.moved,
+        )
+        self.message_user(
+            request,
+            _(
+                "Re-parsed %(selected)d messages: %(moved)d became events, "
+                "%(failed)d still do not parse, %(skipped)d have no device, "
+                "%(gone)d were already gone."
+            )
+            % {
+                "selected": len(ids),
+                "moved": result.moved,
+                "failed": result.still_unparsed,
+                "skipped": result.skipped,
+                "gone": result.gone,
+            },
+            messages.SUCCESS if result.moved else messages.WARNING,
+        )
 
 
 def visible_text(raw: bytes) -> str:

@@ -4,6 +4,7 @@ Network abbreviations used in names throughout fwsiem: ``src``/``dst``
 (source/destination), ``ip`` (address), ``port``, ``proto`` (protocol).
 """
 
+import ipaddress
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -23,6 +24,43 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def network_lines(text: str) -> list[str]:
+    """Return the CIDR entries of an internal-networks text, in order.
+
+    One entry per line; blank lines and anything after ``#`` are ignored,
+    so an operator can label a line (``192.168.1.0/24  # office LAN``).
+    """
+    entries = []
+    for line in text.splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def validate_networks(value: str) -> None:
+    """Reject a text whose entries are not CIDR blocks or bare addresses.
+
+    A block with host bits set (``192.168.1.1/24``) is refused rather than
+    silently widened, since it is usually a typo for a different block.
+    """
+    errors = []
+    for entry in network_lines(value):
+        try:
+            ipaddress.ip_network(entry, strict=True)
+        except ValueError:
+            errors.append(entry)
+    if errors:
+        raise ValidationError(
+            _(
+                "Not a network in CIDR form (such as 192.168.1.0/24 or "
+                "2001:db8::/48): %(entries)s"
+            ),
+            params={"entries": ", ".join(entry[:60] for entry in errors[:5])},
+            code="invalid_network",
+        )
+
+
 class Device(models.Model):
     """A firewall that sends logs, identified by the address it sends from.
 
@@ -35,6 +73,8 @@ class Device(models.Model):
         AUTO = "auto", _("Detect per line")
         PFSENSE = "pfsense", _("pfSense filterlog")
         OPNSENSE = "opnsense", _("OPNsense filterlog")
+        YAMAHA_RTX = "yamaha-rtx", _("YAMAHA RTX")
+        NETFILTER = "netfilter", _("Linux netfilter (iptables, nftables)")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     hostname = models.CharField(
@@ -63,6 +103,25 @@ class Device(models.Model):
         _("enabled"),
         default=True,
         help_text=_("Messages from a disabled device are counted, not stored."),
+    )
+    internal_networks = models.TextField(
+        _("internal networks"),
+        blank=True,
+        validators=[validate_networks],
+        help_text=_(
+            "One CIDR block per line (text after # is a comment). Events get a "
+            "perimeter direction from these: inbound, outbound, internal or "
+            "external. Include the firewall's own public addresses so that "
+            "traffic to them counts as inbound."
+        ),
+    )
+    silent_after_minutes = models.PositiveIntegerField(
+        _("silent after (minutes)"),
+        default=15,
+        help_text=_(
+            "Flag the device as silent when nothing has been received from it "
+            "for this long. 0 turns the flag off."
+        ),
     )
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -131,6 +190,12 @@ class Event(models.Model):
         IN = "in", _("in")
         OUT = "out", _("out")
 
+    class Perimeter(models.TextChoices):
+        INBOUND = "inbound", _("inbound")
+        OUTBOUND = "outbound", _("outbound")
+        INTERNAL = "internal", _("internal")
+        EXTERNAL = "external", _("external")
+
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"))
     device = models.ForeignKey(
@@ -144,6 +209,18 @@ class Event(models.Model):
     )
     direction = models.CharField(
         _("direction"), max_length=3, choices=Direction.choices, blank=True
+    )
+    perimeter = models.CharField(
+        _("perimeter direction"),
+        max_length=8,
+        choices=Perimeter.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "From the device's internal networks: inbound (outside to inside), "
+            "outbound, internal (both inside) or external (neither); empty when "
+            "the device has no internal networks."
+        ),
     )
     interface = models.CharField(_("interface"), max_length=64, blank=True)
     ip_version = models.PositiveSmallIntegerField(_("IP version"))
@@ -214,8 +291,86 @@ class UnparsedMessage(models.Model):
         verbose_name = _("unparsed message")
         verbose_name_plural = _("unparsed messages")
         indexes = [
-            models.Index(fields=["device", "received_at"], name="unparsed_device_time")
+            models.Index(fields=["device", "received_at"], name="unparsed_device_time"),
+            models.Index(fields=["reason", "received_at"], name="unparsed_reason_time"),
+        ]
+        permissions = [
+            ("reparse_unparsedmessage", _("Can re-parse unparsed messages")),
         ]
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.reason}"
+
+
+class IngestMinute(models.Model):
+    """What the listener did with one device's messages in one minute.
+
+    Upserted by the listener's health thread (once a minute and at
+    shutdown): counts accumulate in memory and are added to the row of
+    their minute, so a minute flushed twice (or by two listeners) sums.
+    ``device`` is None for messages from unknown senders that were
+    refused; they are pooled in one row per minute, because keeping one
+    row per refused address would let spoofed UDP sources grow the table.
+    """
+
+    minute = models.DateTimeField(_("minute"))
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="ingest_minutes",
+        verbose_name=_("device"),
+        # The unique (device, minute) index already starts with the device.
+        db_index=False,
+    )
+    received_count = models.PositiveIntegerField(_("received"), default=0)
+    parsed_count = models.PositiveIntegerField(_("parsed"), default=0)
+    unparsed_count = models.PositiveIntegerField(_("unparsed"), default=0)
+    stored_count = models.PositiveIntegerField(_("stored"), default=0)
+    dropped_count = models.PositiveIntegerField(_("dropped"), default=0)
+
+    class Meta:
+        verbose_name = _("ingest minute")
+        verbose_name_plural = _("ingest minutes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "minute"], name="ingest_minute_device"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="ingest_minute_time")]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.device_id or '-'}"
+
+
+class ListenerMinute(models.Model):
+    """The kernel's view of one UDP socket of the listener in one minute.
+
+    ``kernel_drop_count`` is the growth of the socket's drop counter (the
+    ``drops`` column of /proc/net/udp) during the minute: datagrams the
+    kernel discarded because the receive buffer was full, which no device
+    counter can see. ``receive_buffer_bytes`` is the buffer the kernel
+    granted (it doubles the request and caps it at net.core.rmem_max).
+    """
+
+    minute = models.DateTimeField(_("minute"))
+    endpoint = models.CharField(_("endpoint"), max_length=64)
+    kernel_drop_count = models.PositiveBigIntegerField(_("kernel drops"), default=0)
+    receive_buffer_bytes = models.PositiveIntegerField(
+        _("receive buffer (bytes)"), null=True, blank=True
+    )
+    queue_depth = models.PositiveIntegerField(_("queue depth"), default=0)
+
+    class Meta:
+        verbose_name = _("listener minute")
+        verbose_name_plural = _("listener minutes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "minute"], name="listener_minute_endpoint"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="listener_minute_time")]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.endpoint}"

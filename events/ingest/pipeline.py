@@ -8,6 +8,7 @@ it, so a message is treated the same however it arrives.
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from events.parsers.types import ParsedEvent, ParseFailure
 logger = logging.getLogger(__name__)
 
 COUNTER_NAMES = ("received", "parsed", "unparsed", "stored", "dropped")
+RECEIVED, PARSED, UNPARSED, STORED, DROPPED = range(len(COUNTER_NAMES))
 
 
 @dataclass(slots=True)
@@ -56,6 +58,18 @@ def handle_message(
     return Received(raw, peer, transport, received_at, profile, result)
 
 
+def device_key(item: Received) -> int | str | None:
+    """Return the key a message is counted under in the minute counts.
+
+    The device's id when it has one; the sender's address for a sender
+    whose Device the writer has yet to create (resolved at flush time);
+    None when neither is known.
+    """
+    if item.profile.device_id is not None:
+        return item.profile.device_id
+    return item.peer
+
+
 class IngestCounters:
     """Monotonic counters per transport, safe to bump from many threads.
 
@@ -63,33 +77,103 @@ class IngestCounters:
     stored (rows committed, events and unparsed together) and dropped
     (messages lost on purpose: queue full, refused sender, ...), with the
     reason of every drop in ``drop_reasons``.
+
+    Beside the monotonic totals, the same counts accumulate per device in
+    ``minute_counts`` (key from ``device_key``, value a list in
+    COUNTER_NAMES order) until ``take_minute_counts`` empties them; the
+    listener's health recorder does that once a minute. Both are bumped
+    under one lock acquisition, so the per-device figures cost the hot
+    path a dict lookup and an addition.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.values: dict[tuple[str, str], int] = defaultdict(int)
         self.drop_reasons: dict[str, int] = defaultdict(int)
+        self.minute_counts: dict[int | str | None, list[int]] = {}
 
     def add(self, transport: str, name: str, amount: int = 1) -> None:
         with self.lock:
             self.values[transport, name] += amount
 
-    def drop(self, transport: str, reason: str, amount: int = 1) -> None:
+    def drop(
+        self,
+        transport: str,
+        reason: str,
+        amount: int = 1,
+        key: int | str | None = None,
+    ) -> None:
+        """Count ``amount`` dropped messages of the device ``key``."""
         with self.lock:
             self.values[transport, "dropped"] += amount
             self.drop_reasons[reason] += amount
+            self._minute(key)[DROPPED] += amount
+
+    def refuse(
+        self, transport: str, reason: str, key: int | str | None, amount: int = 1
+    ) -> None:
+        """Count ``amount`` messages received and dropped without parsing."""
+        with self.lock:
+            self.values[transport, "received"] += amount
+            self.values[transport, "dropped"] += amount
+            self.drop_reasons[reason] += amount
+            counts = self._minute(key)
+            counts[RECEIVED] += amount
+            counts[DROPPED] += amount
+
+    def count_received(self, transport: str, items: list[Received]) -> None:
+        """Count messages of one sender received together, and their results.
+
+        ``items`` share a sender and its profile, hence one minute key.
+        """
+        if not items:
+            return
+        parsed = sum(1 for item in items if isinstance(item.result, ParsedEvent))
+        unparsed = len(items) - parsed
+        with self.lock:
+            values = self.values
+            values[transport, "received"] += len(items)
+            values[transport, "parsed"] += parsed
+            values[transport, "unparsed"] += unparsed
+            counts = self._minute(device_key(items[0]))
+            counts[RECEIVED] += len(items)
+            counts[PARSED] += parsed
+            counts[UNPARSED] += unparsed
 
     def count_result(self, item: Received) -> None:
-        name = "parsed" if isinstance(item.result, ParsedEvent) else "unparsed"
+        index = PARSED if isinstance(item.result, ParsedEvent) else UNPARSED
         with self.lock:
-            self.values[item.transport, name] += 1
+            self.values[item.transport, COUNTER_NAMES[index]] += 1
+            self._minute(device_key(item))[index] += 1
 
-    def count_results(self, transport: str, items: list[Received]) -> None:
-        """Count a group of results from one transport under one lock."""
-        parsed = sum(1 for item in items if isinstance(item.result, ParsedEvent))
+    def count_stored(self, batch: Iterable[Received], extra_unparsed=()) -> None:
+        """Count committed rows per device (the writer counts transports).
+
+        ``extra_unparsed`` are the writer's ready-made unparsed rows, whose
+        second value is the sender's address.
+        """
+        keys: dict[int | str | None, int] = {}
+        for item in batch:
+            key = device_key(item)
+            keys[key] = keys.get(key, 0) + 1
+        for row in extra_unparsed:
+            keys[row[1]] = keys.get(row[1], 0) + 1
         with self.lock:
-            self.values[transport, "parsed"] += parsed
-            self.values[transport, "unparsed"] += len(items) - parsed
+            for key, count in keys.items():
+                self._minute(key)[STORED] += count
+
+    def take_minute_counts(self) -> dict[int | str | None, list[int]]:
+        """Return the per-device counts gathered so far and start afresh."""
+        with self.lock:
+            taken, self.minute_counts = self.minute_counts, {}
+        return taken
+
+    def _minute(self, key: int | str | None) -> list[int]:
+        # Called with the lock held.
+        counts = self.minute_counts.get(key)
+        if counts is None:
+            counts = self.minute_counts[key] = [0] * len(COUNTER_NAMES)
+        return counts
 
     def get(self, transport: str, name: str) -> int:
         return self.values.get((transport, name), 0)

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from events.ingest.devices import DeviceDirectory, normalize_peer
 from events.ingest.framing import FramingError, StreamDeframer
-from events.ingest.pipeline import IngestCounters, Received, handle_message
+from events.ingest.health import HealthRecorder, SocketSample, minute_of
+from events.ingest.pipeline import (
+    IngestCounters,
+    Received,
+    device_key,
+    handle_message,
+)
 from events.ingest.spool import read_spool, spooled_files, write_spool
 from events.ingest.writer import BatchWriter
 from events.parsers.types import ParseFailure
@@ -110,6 +116,8 @@ class SyslogListener:
         max_message_bytes: int,
         udp_rcvbuf: int,
         shutdown_seconds: float = 20.0,
+        health_seconds: float = 60.0,
+        health_retention_days: int = 90,
     ) -> None:
         self.udp_endpoints = udp
         self.tcp_endpoints = tcp
@@ -136,6 +144,14 @@ class SyslogListener:
         self.last_kernel_drops = 0
         self.overflow: list[Received] = []
         self.overflow_lock = threading.Lock()
+        self.health = HealthRecorder(
+            self.counters,
+            self.directory,
+            sample_sockets=self.socket_samples,
+            queue_depth=self.items.qsize,
+            interval=health_seconds,
+            retention_days=health_retention_days,
+        )
 
     # Start and stop
 
@@ -158,6 +174,10 @@ class SyslogListener:
             target=self.writer.run, name="writer", daemon=True
         )
         self.writer_thread.start()
+        self.health_thread = threading.Thread(
+            target=self.health.run, name="health", daemon=True
+        )
+        self.health_thread.start()
         for address in self.bound_addresses():
             logger.info("listener started addr=%s", address)
 
@@ -175,7 +195,11 @@ class SyslogListener:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=5)
+        self.health.stop.set()
+        self.health_thread.join(timeout=self.shutdown_seconds)
         self.kernel_drops()
+        # The sockets' kernel counters vanish when they are closed.
+        self.health.record_sockets(minute_of(datetime.now(UTC)))
         for sock in self.udp_sockets + self.tcp_sockets:
             sock.close()
 
@@ -194,6 +218,7 @@ class SyslogListener:
             self.writer.write(overflow)
             deadline.cancel()
         self._spool_leftovers()
+        self.health.flush(minute_of(datetime.now(UTC)), final=True)
         logger.info("listener stopped %s", self.summary())
 
     def summary(self) -> str:
@@ -210,6 +235,22 @@ class SyslogListener:
             counts = [udp_socket_drops(sock) for sock in open_sockets]
             self.last_kernel_drops = sum(c for c in counts if c is not None)
         return self.last_kernel_drops
+
+    def socket_samples(self) -> list[SocketSample]:
+        """Read each open UDP socket's kernel drops and receive buffer."""
+        samples = []
+        for sock in self.udp_sockets:
+            if sock.fileno() == -1:
+                continue
+            host, port = sock.getsockname()[:2]
+            samples.append(
+                SocketSample(
+                    f"udp://{format_endpoint(host, port)}",
+                    udp_socket_drops(sock) or 0,
+                    sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                )
+            )
+        return samples
 
     def _spawn(self, target, *args, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -282,23 +323,25 @@ class SyslogListener:
                 try:
                     self.items.put_nowait(item)
                 except queue.Full:
-                    self.counters.drop("udp", "queue_full")
+                    self.counters.drop("udp", "queue_full", key=device_key(item))
 
     def _receive(
         self, messages: list[bytes], peer: str, transport: str, received_at: datetime
     ) -> list[Received]:
         """Count and parse messages that arrived together from ``peer``.
 
-        Returns nothing when the sender is refused (unknown or disabled);
-        the messages are then counted as dropped with that reason.
+        Returns nothing when the sender is refused. Refused unknown senders
+        are counted under no device (one pooled figure), a disabled
+        device's messages under that device.
         """
-        self.counters.add(transport, "received", len(messages))
         profile = self.directory.lookup(peer)
         if profile is None:
-            self.counters.drop(transport, "unknown_sender", len(messages))
+            self.counters.refuse(transport, "unknown_sender", None, len(messages))
             return []
         if not profile.is_enabled:
-            self.counters.drop(transport, "disabled_device", len(messages))
+            self.counters.refuse(
+                transport, "disabled_device", profile.device_id, len(messages)
+            )
             return []
 
         items = [
@@ -311,7 +354,7 @@ class SyslogListener:
             )
             for data in messages
         ]
-        self.counters.count_results(transport, items)
+        self.counters.count_received(transport, items)
         return items
 
     # TCP
@@ -326,7 +369,9 @@ class SyslogListener:
                 break
             if not self.connections.acquire(blocking=False):
                 logger.warning("too many connections, refusing peer=%s", address[0])
-                self.counters.drop("tcp", "too_many_connections")
+                self.counters.drop(
+                    "tcp", "too_many_connections", key=normalize_peer(address[0])
+                )
                 conn.close()
                 continue
             self._spawn(self._tcp_connection, conn, address, name="tcp-conn")
@@ -348,7 +393,7 @@ class SyslogListener:
                 self._tcp_truncated(deframer, peer)
         except FramingError as error:
             logger.warning("closing connection peer=%s error=%s", peer, error)
-            self.counters.drop("tcp", "bad_frame")
+            self.counters.drop("tcp", "bad_frame", key=peer)
         except OSError as error:
             logger.info("connection ended peer=%s error=%s", peer, error)
         finally:
@@ -368,13 +413,12 @@ class SyslogListener:
     def _tcp_truncated(self, deframer: StreamDeframer, peer: str) -> None:
         """Keep the first bytes of each oversize frame as unparsed."""
         for cut in deframer.truncated:
-            self.counters.add("tcp", "received")
             profile = self.directory.lookup(peer) or self.directory.unknown_profile
             reason = f"message longer than {self.max_message_bytes} bytes; cut"
             item = Received(
                 cut, peer, "tcp", datetime.now(UTC), profile, ParseFailure(reason)
             )
-            self.counters.count_result(item)
+            self.counters.count_received("tcp", [item])
             self._put_waiting(item)
         deframer.truncated.clear()
 

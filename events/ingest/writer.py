@@ -30,7 +30,7 @@ from django.db import DatabaseError, connection, transaction
 
 from events.fields import pack_ip
 from events.ingest.devices import DeviceDirectory
-from events.ingest.pipeline import IngestCounters, Received
+from events.ingest.pipeline import IngestCounters, Received, device_key
 from events.models import Device, Event, UnparsedMessage
 from events.parsers.types import ParsedEvent
 
@@ -57,6 +57,7 @@ EVENT_COLUMNS = (
     "hostname",
     "is_time_inferred",
     "extra",
+    "perimeter",
 )
 UNPARSED_COLUMNS = ("received_at", "sender", "device_id", "transport", "raw", "reason")
 
@@ -291,7 +292,9 @@ class BatchWriter:
             if is_transient(error):
                 raise
             logger.error("database refused the unparsed row too; message lost")
-            self.counters.drop(item.transport, "refused_by_database")
+            self.counters.drop(
+                item.transport, "refused_by_database", key=device_key(item)
+            )
 
     def _insert(
         self, batch: Iterable[Received], extra_unparsed: list[tuple] = ()
@@ -309,6 +312,7 @@ class BatchWriter:
                 )
         for transport, count in self._per_transport(batch, extra_unparsed):
             self.counters.add(transport, "stored", count)
+        self.counters.count_stored(batch, extra_unparsed)
 
     def _insert_events(self, cursor, rows: list[tuple]) -> None:
         if self.inline is None:
@@ -419,6 +423,7 @@ def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tupl
         event.hostname,
         event.time_inferred,
         compact_json(event),
+        item.profile.perimeter(src_ip, dst_ip),
     )
 
 

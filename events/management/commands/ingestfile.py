@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from events.ingest.devices import DeviceDirectory, DeviceProfile, load_zone
+from events.ingest.devices import DeviceDirectory, DeviceProfile
 from events.ingest.pipeline import IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
 from events.models import Device, validate_time_zone
@@ -47,11 +47,8 @@ class Command(BaseCommand):
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         verbosity = options["verbosity"]
         device = self._device(device or source.name, format, time_zone, verbosity)
-        profile = DeviceProfile(
-            device.pk,
-            format or device.log_format,
-            load_zone(device.time_zone),
-            True,
+        profile = DeviceProfile.for_device(
+            device, log_format=format or device.log_format, is_enabled=True
         )
 
         counters = IngestCounters()
