@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import pycountry
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from geo.models import Country
@@ -104,10 +104,16 @@ def refresh_countries() -> CountryResult:
 
     with transaction.atomic():
         existing = set(Country.objects.values_list("code", flat=True))
+        # MySQL/MariaDB upsert on any unique key and refuse to be told which.
+        target = (
+            ["code"]
+            if connection.features.supports_update_conflicts_with_target
+            else None
+        )
         Country.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["code"],
+            unique_fields=target,
             update_fields=UPDATED_FIELDS,
         )
         Country.objects.exclude(code__in=codes).update(is_iso=False)
