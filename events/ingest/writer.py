@@ -22,7 +22,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -33,6 +33,7 @@ from events.ingest.devices import DeviceDirectory
 from events.ingest.pipeline import IngestCounters, Received, device_key
 from events.models import Device, Event, UnparsedMessage
 from events.parsers.types import ParsedEvent
+from geo import index as geo_index
 
 logger = logging.getLogger(__name__)
 
@@ -225,10 +226,18 @@ class BatchWriter:
         return batch
 
     def _reload_devices(self) -> None:
+        """Refresh the device table and, when it changed, the country index.
+
+        Both are asked at most every DEVICE_RELOAD_SECONDS, so a new device
+        or a registry refresh reaches the listener within a minute. A
+        changed country index is rebuilt here, holding up writes for about
+        a second once a day while the queue absorbs what arrives.
+        """
         if time.monotonic() - self.last_reload < DEVICE_RELOAD_SECONDS:
             return
         try:
             self.directory.reload()
+            geo_index.reload_if_changed(max_age_seconds=DEVICE_RELOAD_SECONDS)
             self.last_reload = time.monotonic()
         except DatabaseError:
             logger.warning("device reload failed; keeping the cached devices")
@@ -348,6 +357,7 @@ class BatchWriter:
 
     def _rows(self, batch: Iterable[Received]) -> tuple[list, list, set[int]]:
         """Turn messages into parameter tuples for the two INSERTs."""
+        country_of = geo_index.current_index().lookup_packed
         events: list[tuple] = []
         unparsed: list[tuple] = []
         seen: set[int] = set()
@@ -358,7 +368,7 @@ class BatchWriter:
             result = item.result
             if isinstance(result, ParsedEvent):
                 try:
-                    events.append(event_row(result, item, device_id))
+                    events.append(event_row(result, item, device_id, country_of))
                     continue
                 except RowRejected as error:
                     reason = str(error)
@@ -385,8 +395,17 @@ def unparsed_row(item: Received, reason: str, device_id: int | None) -> tuple:
     )
 
 
-def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tuple:
+def event_row(
+    event: ParsedEvent,
+    item: Received,
+    device_id: int | None,
+    country_of: Callable[[bytes], str] | None = None,
+) -> tuple:
     """Return the INSERT parameters of one event, in EVENT_COLUMNS order.
+
+    ``country_of`` maps a packed address to its country code (the active
+    geo index's ``lookup_packed``, taken once per batch); without it the
+    index is fetched here.
 
     Raises RowRejected when a value does not fit its column, so the message
     is kept as unparsed with that reason rather than refused by the batch.
@@ -401,6 +420,8 @@ def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tupl
         dst_ip = pack_ip(event.dst_ip)
     except ValueError as error:
         raise RowRejected(str(error)) from None
+    if country_of is None:
+        country_of = geo_index.current_index().lookup_packed
 
     return (
         datetime_param(event.occurred_at),
@@ -418,8 +439,8 @@ def event_row(event: ParsedEvent, item: Received, device_id: int | None) -> tupl
         event.tcp_flags,
         event.length,
         event.rule,
-        "",
-        "",
+        country_of(src_ip),
+        country_of(dst_ip),
         event.hostname,
         event.time_inferred,
         compact_json(event),
