@@ -224,20 +224,16 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     if version != "4" or offset != "0" or tos[:2] != "0x":
         return None
     u16 = _U16
-    numbers = (
-        u16.get(ttl),
-        u16.get(ip_id),
-        u16.get(length),
-        u16.get(sport),
-        u16.get(dport),
-        u16.get(data_length),
-        u16.get(rule_number),
-    )
-    if None in numbers:
+    try:
+        ttl_value = u16[ttl]
+        id_value = u16[ip_id]
+        length_value = u16[length]
+        src_port = u16[sport]
+        dst_port = u16[dport]
+        data_value = u16[data_length]
+        rule_value = u16[rule_number]
+    except KeyError:
         return None
-    ttl_value, id_value, length_value, src_port, dst_port, data_value, rule_value = (
-        numbers
-    )
     is_tcp = flags is not None
     if src not in _VALID_IPV4 or dst not in _VALID_IPV4:
         _validate_ipv4(src, dst)

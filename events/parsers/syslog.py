@@ -61,9 +61,21 @@ _TAG_RE = re.compile(_TAG)
 # TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
 # FORMATS.md 2.3: a first word that looks like a tag is the tag.
 _BSD_FAST_RE = re.compile(rf"{_PRI}{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}")
+# Headers of the common BSD shape ("<PRI>stamp [host ]tag[pid]: ") already
+# read by _BSD_FAST_RE: header text -> (zone, earliest and latest receive
+# time it holds for, then the envelope's time, hostname, app and extra).
+# A sender repeats its header for every line of a second, so most lines
+# are read with one dictionary lookup. Cleared when full.
+_HEADER_CACHE: dict[str, tuple] = {}
+# The tag's colon of such a header lies within this many characters.
+_HEADER_SPAN = 128
+
 # PRI text to value: a lookup instead of int() for every message.
 _PRI_VALUES = {str(value): value for value in range(192)}
 _BSD_ISO_RE = re.compile(rf"({_RFC3339})(?: +|$)")
+
+# First characters of MSG that _clean_msg removes.
+_MSG_CLEANUP = (" ", "\ufeff")
 
 # UniFi puts "facility.severity" between HOSTNAME and TAG.
 _FACILITY_WORD_RE = re.compile(r"[a-z0-9]+\.[a-z]+ +")
@@ -95,9 +107,25 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps. Leading spaces and a UTF-8 BOM are removed from MSG. An
     empty MSG is returned as "", not rejected.
     """
+    cut = text.find(": ", 0, _HEADER_SPAN) + 2
+    if cut > 1:
+        cached = _HEADER_CACHE.get(text[:cut])
+        if (
+            cached is not None
+            and cached[0] is tz
+            and cached[1] < received_at < cached[2]
+            and text[cut : cut + 1] not in _MSG_CLEANUP
+        ):
+            return Envelope(
+                cached[3], True, cached[4], cached[5], text[cut:], dict(cached[6])
+            )
+
     match = _BSD_FAST_RE.match(text)
     if match is not None and match[3] in MONTHS:
-        return _bsd_fast(text, match, received_at, tz)
+        envelope = _bsd_fast(text, match, received_at, tz)
+        if match.end() == cut and text[cut : cut + 1] not in _MSG_CLEANUP:
+            _remember_header(text[:cut], tz, envelope)
+        return envelope
 
     match = _RFC5424_RE.match(text)
     if match is not None:
@@ -120,11 +148,33 @@ def _bsd_fast(
     if pid:
         extra["pid"] = pid
     msg = text[match.end() :]
-    if msg[:1] in (" ", "\ufeff"):
+    if msg[:1] in _MSG_CLEANUP:
         msg = _clean_msg(msg)
 
     occurred_at = _bsd_time(match, received_at, tz, 1)
     return Envelope(occurred_at, True, hostname or "", app, msg, extra)
+
+
+def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
+    """Keep what ``header`` said for the next line that starts with it.
+
+    Only a header that ends exactly where the fast pattern's match ended,
+    followed by a character that is not cleaned off MSG, is kept: any text
+    that starts with it is then read by the pattern in the same way, as
+    the pattern looks no further than the space after the tag.
+    """
+    if len(_HEADER_CACHE) >= _CACHE_SIZE:
+        _HEADER_CACHE.clear()
+    occurred_at = envelope.occurred_at
+    _HEADER_CACHE[header] = (
+        tz,
+        occurred_at - _CACHE_SPAN,
+        occurred_at + _CACHE_SPAN,
+        occurred_at,
+        envelope.hostname,
+        envelope.app,
+        dict(envelope.extra),
+    )
 
 
 def _read_pri(text: str) -> tuple[int, int]:
