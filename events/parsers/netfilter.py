@@ -88,8 +88,10 @@ def parse(envelope: Envelope) -> ParsedEvent:
     ParseError for a line that is not a complete IPv4 or IPv6 packet log.
     """
     msg = envelope.msg
-    if len(msg) > _MAX_LINE or not msg.isascii():
-        raise ParseError(_not_log(msg))
+    if len(msg) > _MAX_LINE:
+        raise ParseError(f"netfilter: line too long ({len(msg)} characters)")
+    if not msg.isascii():
+        raise ParseError("netfilter: non-ASCII text in line")
     extra = envelope.extra
     if msg[:1] == "[":
         msg = _strip_uptime(msg, extra)

@@ -94,6 +94,8 @@ _TRANSPORT_NAMES = {
     protocol: names | _ANY_TRANSPORT_EXTRA
     for protocol, names in _TRANSPORT_EXTRA.items()
 }
+# Written in hex without "0x" (POINTER=%08x): digits that are no number.
+_HEX_KEYS = frozenset(("POINTER",))
 _READ_IP_KEYS = frozenset(("IN", "OUT", "SRC", "DST", "LEN"))
 _READ_TRANSPORT_KEYS = frozenset(("PROTO", "SPT", "DPT"))
 
@@ -257,7 +259,7 @@ def _keep(
         name = names.get(key)
         if name is not None:
             if value:
-                extra[name] = number(value)
+                extra[name] = value if key in _HEX_KEYS else number(value)
         elif key not in read:
             extra.setdefault("fields", {}).setdefault(key, value)
 
