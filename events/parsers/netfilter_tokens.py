@@ -115,7 +115,8 @@ def read_packet(body: str, extra: dict) -> Packet:
     if cut < 0:
         raise ParseError(_no_protocol(body))
     ip, words = _fields(body[:cut])
-    transport, transport_words = _fields(body[cut:])
+    part = body[cut:]
+    transport, transport_words = _fields(part)
 
     src = ip.get("SRC")
     dst = ip.get("DST")
@@ -130,7 +131,9 @@ def read_packet(body: str, extra: dict) -> Packet:
         _ip_words(words, version, extra)
 
     protocol = _protocol(transport["PROTO"])
-    src_port, dst_port = _ports(protocol, transport)
+    if transport_words and "INCOMPLETE" in transport_words:
+        extra["incomplete"] = True
+    src_port, dst_port = _ports(protocol, transport, part, extra)
     names = _TRANSPORT_NAMES.get(protocol, _ANY_TRANSPORT_EXTRA)
     _keep(transport, names, _READ_TRANSPORT_KEYS, extra)
     tcp_flags = _transport_words(transport_words, extra) if transport_words else ""
@@ -307,20 +310,34 @@ def _protocol(text: str) -> str:
     raise ParseError(f"netfilter: unknown protocol {text!r:.20}")
 
 
-def _ports(protocol: str, fields: dict[str, str]) -> tuple[int | None, int | None]:
+def _ports(
+    protocol: str, fields: dict[str, str], part: str, extra: dict
+) -> tuple[int | None, int | None]:
     """Return the ports of a TCP, UDP, UDP-Lite or SCTP header, or Nones.
 
-    A non-first fragment or an incomplete header has no ports.
+    A non-first fragment or an incomplete header has no ports; other TCP
+    and UDP lines without them were cut after ``PROTO=``. ``part`` is
+    the transport text: where nothing is bound to follow the ports (SCTP),
+    the kernel's trailing space must, or the last port may have been cut.
     """
     spt = fields.get("SPT")
-    if spt is None or protocol not in _PORTED:
+    if protocol not in _PORTED:
+        return None, None
+    if spt is None:
+        if protocol in _AFTER_PORTS and not (
+            extra.get("frag_offset") or extra.get("incomplete")
+        ):
+            raise ParseError("netfilter: no ports after PROTO= (cut short)")
         return None, None
 
     src_port = _port(spt, "SPT")
-    dst_port = _port(fields.get("DPT"), "DPT")
+    dpt = fields.get("DPT")
+    dst_port = _port(dpt, "DPT")
     after = _AFTER_PORTS.get(protocol)
     if after is not None and after not in fields:
         raise ParseError(f"netfilter: line ends before {after}= (cut short)")
+    if after is None and part.endswith(f"DPT={dpt}"):
+        raise ParseError("netfilter: line ends in DPT= (possibly cut short)")
     return src_port, dst_port
 
 
