@@ -32,9 +32,8 @@ import re
 
 from events.parsers.netfilter_tokens import (
     PROTOCOL_NAMES,
-    Packet,
+    VALID_IPV4,
     addresses,
-    direction,
     read_packet,
     tcp_letters,
 )
@@ -45,6 +44,9 @@ _MAX_LINE = 4096
 # The width of the rule column; a longer prefix (nftables allows 127
 # characters) is cut there and kept whole in extra["prefix"].
 _RULE_WIDTH = 64
+
+# What follows "[" in a printk stamp: padding or the first digit.
+_STAMP_STARTS = frozenset(" 0123456789")
 
 _BLOCK_WORDS = ("DROP", "BLOCK", "DENY", "DENIED")
 _PASS_WORDS = ("ACCEPT", "ALLOW", "PASS")
@@ -67,7 +69,6 @@ _COMMON_RE = re.compile(
     r"|(ICMP|ICMPv6) TYPE=(\d{1,3}) CODE=(\d{1,3})(?: ID=(\d{1,5}) SEQ=(\d{1,5}))?"
     r") ?"
 )
-_PORT_GROUPS = (16, 17, 25, 26)
 
 # Prefix text -> (rule, action, whole prefix when cut); cleared when full.
 _PREFIX_CACHE: dict[str, tuple[str, str, str]] = {}
@@ -93,7 +94,7 @@ def parse(envelope: Envelope) -> ParsedEvent:
     if not msg.isascii():
         raise ParseError("netfilter: non-ASCII text in line")
     extra = envelope.extra
-    if msg[:1] == "[":
+    if msg[:1] == "[" and msg[1:2] in _STAMP_STARTS:
         msg = _strip_uptime(msg, extra)
     start = _find_in(msg)
     if start < 0:
@@ -102,12 +103,14 @@ def parse(envelope: Envelope) -> ParsedEvent:
     rule, action = _prefix(msg[:start], extra)
     body = msg[start:]
     match = _COMMON_RE.fullmatch(body)
-    if match is not None and _ports_in_range(match):
-        packet = _common(match, extra)
-    else:
-        packet = read_packet(body, extra)
+    if match is not None:
+        event = _common(match, envelope, rule, action)
+        if event is not None:
+            return event
 
-    interface, way, version, protocol, src, dst, sport, dport, flags, length = packet
+    interface, way, version, protocol, src, dst, sport, dport, flags, length = (
+        read_packet(body, extra)
+    )
     return ParsedEvent(
         envelope.occurred_at,
         action,
@@ -204,17 +207,14 @@ def _action(prefix: str) -> str:
     return ""
 
 
-def _ports_in_range(match: re.Match) -> bool:
-    """Leave ports above 65535 to ``read_packet``, which names the error."""
-    ports = match.group(*_PORT_GROUPS)
-    return all(port is None or int(port) <= 65535 for port in ports)
-
-
-def _common(match: re.Match, extra: dict) -> Packet:
-    """Build the packet from a ``_COMMON_RE`` match, filling ``extra``.
+def _common(
+    match: re.Match, envelope: Envelope, rule: str, action: str
+) -> ParsedEvent | None:
+    """Build the event from a ``_COMMON_RE`` match, filling ``extra``.
 
     Record and ``extra`` are what ``read_packet`` gives for the same line
-    (the tests hold the two to that), only sooner.
+    (the tests hold the two to that), only sooner. Return None, with
+    ``extra`` untouched, for a port above 65535: ``read_packet`` names it.
     """
     (
         in_name,
@@ -251,7 +251,22 @@ def _common(match: re.Match, extra: dict) -> Packet:
         icmp_seq,
     ) = match.groups()
 
-    version, src, dst = addresses(src, dst)
+    if tcp is not None:
+        src_port = int(tcp_sport)
+        dst_port = int(tcp_dport)
+    elif udp is not None:
+        src_port = int(udp_sport)
+        dst_port = int(udp_dport)
+    else:
+        src_port = dst_port = None
+    if src_port is not None and (src_port > 65535 or dst_port > 65535):
+        return None
+
+    if src in VALID_IPV4 and dst in VALID_IPV4:
+        version = 4
+    else:
+        version, src, dst = addresses(src, dst)
+    extra = envelope.extra
     if tos is not None:
         extra["tos"] = tos
         extra["prec"] = prec
@@ -265,15 +280,17 @@ def _common(match: re.Match, extra: dict) -> Packet:
         extra["flow_label"] = int(flow)
     if mac:
         extra["mac"] = mac
-    if in_name and out_name:
-        extra["out_interface"] = out_name
+    if in_name:
+        way = "in"
+        if out_name:
+            extra["out_interface"] = out_name
+            way = ""
+    else:
+        way = "out" if out_name else ""
 
-    src_port = dst_port = None
     tcp_flags = ""
     if tcp is not None:
         protocol = "tcp"
-        src_port = int(tcp_sport)
-        dst_port = int(tcp_dport)
         if seq is not None:
             extra["tcp_seq"] = int(seq)
             extra["tcp_ack"] = int(ack)
@@ -286,8 +303,6 @@ def _common(match: re.Match, extra: dict) -> Packet:
                 extra["tcp_ae"] = True
     elif udp is not None:
         protocol = PROTOCOL_NAMES[udp]
-        src_port = int(udp_sport)
-        dst_port = int(udp_dport)
         extra["udp_length"] = int(udp_length)
     else:
         protocol = PROTOCOL_NAMES[icmp]
@@ -297,9 +312,11 @@ def _common(match: re.Match, extra: dict) -> Packet:
             extra["icmp_id"] = int(icmp_id)
             extra["icmp_seq"] = int(icmp_seq)
 
-    return (
+    return ParsedEvent(
+        envelope.occurred_at,
+        action,
+        way,
         in_name or out_name,
-        direction(in_name, out_name),
         version,
         protocol,
         src,
@@ -308,6 +325,10 @@ def _common(match: re.Match, extra: dict) -> Packet:
         dst_port,
         tcp_flags,
         int(length),
+        rule,
+        envelope.hostname,
+        envelope.time_inferred,
+        extra,
     )
 
 

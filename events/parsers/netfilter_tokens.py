@@ -99,7 +99,8 @@ _HEX_KEYS = frozenset(("POINTER",))
 _READ_IP_KEYS = frozenset(("IN", "OUT", "SRC", "DST", "LEN"))
 _READ_TRANSPORT_KEYS = frozenset(("PROTO", "SPT", "DPT"))
 
-_VALID_IPV4: set[str] = set()
+# IPv4 addresses already validated; firewall logs repeat the same few.
+VALID_IPV4: set[str] = set()
 _CACHE_SIZE = 65536
 
 # Interface, direction, IP version, protocol, source, destination, source
@@ -178,15 +179,15 @@ def addresses(src: str, dst: str) -> tuple[int, str, str]:
             raise _bad_address("destination", dst)
         return 6, src_ip, dst_ip
 
-    if src not in _VALID_IPV4 or dst not in _VALID_IPV4:
+    if src not in VALID_IPV4 or dst not in VALID_IPV4:
         if ipv4(src) is None:
             raise _bad_address("source", src)
         if ipv4(dst) is None:
             raise _bad_address("destination", dst)
-        if len(_VALID_IPV4) >= _CACHE_SIZE:
-            _VALID_IPV4.clear()
-        _VALID_IPV4.add(src)
-        _VALID_IPV4.add(dst)
+        if len(VALID_IPV4) >= _CACHE_SIZE:
+            VALID_IPV4.clear()
+        VALID_IPV4.add(src)
+        VALID_IPV4.add(dst)
     return 4, src, dst
 
 

@@ -44,6 +44,7 @@ _ACTIONS = {"Rejected": "block", "Passed": "pass"}
 _DIRECTIONS = {"IN": "in", "OUT": "out"}
 _INSPECT_DIRECTIONS = frozenset(("in", "out"))
 _ICMPV6_NAMES = frozenset(("icmp6", "icmpv6", "ipv6-icmp"))
+_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "ICMP": "icmp"}
 
 # Addresses already validated; firewall logs repeat the same few.
 _VALID_IPV4: set[str] = set()
@@ -54,7 +55,9 @@ _MAX_LINE = 1024
 # cleared when full. Sessions and bursts share minutes, and converting a
 # local time through a zone costs several microseconds.
 _MINUTE_CACHE: dict[str, tuple[tzinfo, datetime]] = {}
-_MINUTE_CACHE_SIZE = 4096
+# [INSPECT] interface token -> (interface, direction, filter number).
+_INSPECT_CACHE: dict[str, tuple[str, str, str]] = {}
+_SMALL_CACHE_SIZE = 4096
 _SECONDS = tuple(timedelta(seconds=second) for second in range(60))
 
 
@@ -135,7 +138,7 @@ def _filter(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
         direction,
         interface,
         version,
-        _protocol(proto, version),
+        _protocol(proto),
         src_ip,
         dst_ip,
         src_port,
@@ -171,7 +174,7 @@ def _inspect(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
         direction,
         interface,
         version,
-        _protocol(parts[2], version),
+        _protocol(parts[2]),
         src_ip,
         dst_ip,
         src_port,
@@ -187,6 +190,10 @@ def _inspect(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
 
 def _inspect_interface(token: str) -> tuple[str, str, str]:
     """Split ``PP[01][out][101098]`` into interface, direction and filter."""
+    known = _INSPECT_CACHE.get(token)
+    if known is not None:
+        return known
+
     head, _, rule = token[:-1].rpartition("[")
     interface, _, direction = head[:-1].rpartition("[")
     if (
@@ -197,6 +204,9 @@ def _inspect_interface(token: str) -> tuple[str, str, str]:
         or not rule.isdigit()
     ):
         raise ParseError(f"yamaha-rtx: invalid [INSPECT] interface {token!r:.40}")
+    if len(_INSPECT_CACHE) >= _SMALL_CACHE_SIZE:
+        _INSPECT_CACHE.clear()
+    _INSPECT_CACHE[token] = interface, direction, rule
     return interface, direction, rule
 
 
@@ -221,18 +231,17 @@ def _interface_from_header(envelope: Envelope) -> str:
 
 def _endpoint(token: str, which: str) -> tuple[str, int | None, int]:
     """Return address, port (None when not written) and IP version."""
-    colons = token.count(":")
-    if colons > 1:
+    address, sep, port = token.partition(":")
+    if ":" in port:
         return _endpoint6(token, which)
 
-    address, _, port = token.partition(":")
     if address not in _VALID_IPV4:
         if ipv4(address) is None:
             raise _bad_address(which, token)
         if len(_VALID_IPV4) >= _CACHE_SIZE:
             _VALID_IPV4.clear()
         _VALID_IPV4.add(address)
-    if colons:
+    if sep:
         return address, _port(port, which, token), 4
     return address, None, 4
 
@@ -263,15 +272,20 @@ def _endpoint6(token: str, which: str) -> tuple[str, int | None, int]:
 
 
 def _port(text: str, which: str, token: str) -> int:
-    if not (text.isdigit() and len(text) <= 5 and int(text) <= 65535):
-        raise ParseError(f"yamaha-rtx: invalid {which} port in {token!r:.60}")
-    return int(text)
+    if text.isdigit() and len(text) <= 5:
+        port = int(text)
+        if port <= 65535:
+            return port
+    raise ParseError(f"yamaha-rtx: invalid {which} port in {token!r:.60}")
 
 
-def _protocol(token: str, version: int) -> str:
+def _protocol(token: str) -> str:
     """Lower-case the protocol word; map a protocol number to its name."""
+    name = _PROTOCOLS.get(token)
+    if name is not None:
+        return name
     name = token.lower()
-    if name.isdigit():
+    if name.isdigit() and len(name) <= 3:
         return PROTOCOLS.get(int(name), name)
     if name in _ICMPV6_NAMES:
         return "icmpv6"
@@ -291,7 +305,7 @@ def _local_time(text: str, tz: tzinfo) -> datetime:
     cached = _MINUTE_CACHE.get(minute)
     if cached is None or cached[0] is not tz:
         cached = tz, _minute_to_utc(minute, tz)
-        if len(_MINUTE_CACHE) >= _MINUTE_CACHE_SIZE:
+        if len(_MINUTE_CACHE) >= _SMALL_CACHE_SIZE:
             _MINUTE_CACHE.clear()
         _MINUTE_CACHE[minute] = cached
     seconds = int(second)
