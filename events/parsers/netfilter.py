@@ -91,8 +91,6 @@ def parse(envelope: Envelope) -> ParsedEvent:
     msg = envelope.msg
     if len(msg) > _MAX_LINE:
         raise ParseError(f"netfilter: line too long ({len(msg)} characters)")
-    if not msg.isascii():
-        raise ParseError("netfilter: non-ASCII text in line")
     extra = envelope.extra
     if msg[:1] == "[" and msg[1:2] in _STAMP_STARTS:
         msg = _strip_uptime(msg, extra)
@@ -100,8 +98,11 @@ def parse(envelope: Envelope) -> ParsedEvent:
     if start < 0:
         raise ParseError(_not_log(msg))
 
+    # The prefix is the user's free text; the kernel writes the rest ASCII.
     rule, action = _prefix(msg[:start], extra)
     body = msg[start:]
+    if not body.isascii():
+        raise ParseError("netfilter: non-ASCII text after IN=")
     match = _COMMON_RE.fullmatch(body)
     if match is not None:
         event = _common(match, envelope, rule, action)
@@ -138,7 +139,7 @@ def _strip_uptime(msg: str, extra: dict) -> str:
         return msg
     stamp = msg[1:end].strip(" ")
     whole, dot, fraction = stamp.partition(".")
-    if not (whole.isdigit() and dot and fraction.isdigit()):
+    if not (stamp.isascii() and whole.isdigit() and dot and fraction.isdigit()):
         return msg
     extra["uptime"] = float(stamp)
     return msg[end + 1 :].lstrip(" ")

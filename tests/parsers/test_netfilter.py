@@ -723,6 +723,11 @@ CONSTRUCTED = [
         id="icmp-redirect-gateway",
     ),
     pytest.param(
+        f"{HEAD}遮断 DROP: {TCP}",
+        tcp_event(rule="遮断 DROP"),
+        id="prefix-in-japanese",
+    ),
+    pytest.param(
         f"<4>1 2024-06-30T12:35:30+09:00 gw kernel - - - DROP: {TCP}",
         tcp_event(rule="DROP", time_inferred=False),
         id="rfc5424-relay",
@@ -798,7 +803,7 @@ FAILURES = [
     ),
     pytest.param(
         TCP.replace("eth0", "ethé"),
-        "netfilter: non-ASCII text in line",
+        "netfilter: non-ASCII text after IN=",
         id="non-ascii",
     ),
 ]
