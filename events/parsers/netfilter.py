@@ -94,12 +94,19 @@ def parse(envelope: Envelope) -> ParsedEvent:
     extra = envelope.extra
     if msg[:1] == "[" and msg[1:2] in _STAMP_STARTS:
         msg = _strip_uptime(msg, extra)
-    start = _find_in(msg)
+    start = msg.find("IN=")
+    if start > 0 and msg[start - 1].isalnum():
+        start = _find_in(msg)
     if start < 0:
         raise ParseError(_not_log(msg))
 
     # The prefix is the user's free text; the kernel writes the rest ASCII.
-    rule, action = _prefix(msg[:start], extra)
+    prefix = _PREFIX_CACHE.get(msg[:start])
+    if prefix is None:
+        prefix = _read_prefix(msg[:start])
+    rule, action, whole = prefix
+    if whole:
+        extra["prefix"] = whole
     body = msg[start:]
     if not body.isascii():
         raise ParseError("netfilter: non-ASCII text after IN=")
@@ -163,28 +170,23 @@ def _find_in(msg: str) -> int:
     return -1
 
 
-def _prefix(text: str, extra: dict) -> tuple[str, str]:
-    """Return the rule and action the log prefix ``text`` stands for."""
-    cached = _PREFIX_CACHE.get(text)
-    if cached is None:
-        cached = _read_prefix(text)
-        if len(_PREFIX_CACHE) >= _CACHE_SIZE:
-            _PREFIX_CACHE.clear()
-        _PREFIX_CACHE[text] = cached
-    rule, action, whole = cached
-    if whole:
-        extra["prefix"] = whole
-    return rule, action
-
-
 def _read_prefix(text: str) -> tuple[str, str, str]:
+    """Return rule, action and (when cut for the rule) the whole prefix.
+
+    The result is cached: a host logs with a handful of prefixes.
+    """
     rule = text.strip()
     if rule[-1:] == ":":
         rule = rule[:-1].rstrip()
     action = _action(rule)
+    result = (rule, action, "")
     if len(rule) > _RULE_WIDTH:
-        return rule[:_RULE_WIDTH], action, rule
-    return rule, action, ""
+        result = (rule[:_RULE_WIDTH], action, rule)
+
+    if len(_PREFIX_CACHE) >= _CACHE_SIZE:
+        _PREFIX_CACHE.clear()
+    _PREFIX_CACHE[text] = result
+    return result
 
 
 def _action(prefix: str) -> str:
