@@ -107,6 +107,7 @@ def parse(envelope: Envelope) -> ParsedEvent:
     rule, action, whole = prefix
     if whole:
         extra["prefix"] = whole
+
     body = msg[start:]
     if not body.isascii():
         raise ParseError("netfilter: non-ASCII text after IN=")
