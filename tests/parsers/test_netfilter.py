@@ -723,6 +723,71 @@ CONSTRUCTED = [
         id="icmp-redirect-gateway",
     ),
     pytest.param(
+        f"{HEAD}DROP-PPP: {TCP.replace(f'MAC={MAC4}', 'MAC=')}".replace(
+            "IN=eth0", "IN=ppp0"
+        ),
+        tcp_event(
+            rule="DROP-PPP",
+            interface="ppp0",
+            extra=ip4(52, 54321, flags="DF", mac=None)
+            | {"pri": 4, "app": "kernel"}
+            | SYN
+            | {"tcp_window": 64240},
+        ),
+        id="empty-mac-on-ppp",
+    ),
+    pytest.param(
+        f"{HEAD}DROP: {TCP.replace('PROTO=TCP', 'PROTO=AH SPI=0x1f00')}".replace(
+            "SPT=51234 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ", ""
+        ),
+        tcp_event(
+            rule="DROP",
+            protocol="ah",
+            src_port=None,
+            dst_port=None,
+            tcp_flags="",
+            extra=ip4(52, 54321, flags="DF")
+            | {"pri": 4, "app": "kernel"}
+            | {"spi": "0x1f00"},
+        ),
+        id="ah-with-spi",
+    ),
+    pytest.param(
+        f"{HEAD}DROP: {TCP.replace('PROTO=TCP', 'PROTO=SCTP')}".replace(
+            "WINDOW=64240 RES=0x00 SYN URGP=0 ", ""
+        ),
+        tcp_event(
+            rule="DROP",
+            protocol="sctp",
+            tcp_flags="",
+            extra=ip4(52, 54321, flags="DF") | {"pri": 4, "app": "kernel"},
+        ),
+        id="sctp-by-name",
+    ),
+    pytest.param(
+        f"{HEAD}DROP: IN=eth0 OUT= SRC=198.51.100.1 DST=203.0.113.10 LEN=56 "
+        "TOS=0x00 PREC=0x00 TTL=254 ID=1 PROTO=ICMP TYPE=12 CODE=0 PARAMETER=20 "
+        "[SRC=203.0.113.10 DST=192.0.2.80 LEN=28 TOS=0x00 PREC=0x00 TTL=1 ID=3 "
+        "PROTO=ICMP TYPE=8 CODE=0 ID=9 SEQ=1 ] ",
+        tcp_event(
+            rule="DROP",
+            protocol="icmp",
+            src_ip="198.51.100.1",
+            src_port=None,
+            dst_port=None,
+            tcp_flags="",
+            length=56,
+            extra=ip4(254, 1, mac=None)
+            | {"pri": 4, "app": "kernel", "icmp_type": 12, "icmp_code": 0}
+            | {
+                "icmp_parameter": 20,
+                "icmp_inner": "SRC=203.0.113.10 DST=192.0.2.80 LEN=28 TOS=0x00 "
+                "PREC=0x00 TTL=1 ID=3 PROTO=ICMP TYPE=8 CODE=0 ID=9 SEQ=1",
+            },
+        ),
+        id="icmp-parameter-problem-inner-echo-ids-not-taken",
+    ),
+    pytest.param(
         f"{HEAD}遮断 DROP: {TCP}",
         tcp_event(rule="遮断 DROP"),
         id="prefix-in-japanese",

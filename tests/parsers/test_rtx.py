@@ -580,6 +580,45 @@ FAILURES = [
         id="admin-audit",
     ),
     pytest.param(
+        "[IKE1] SA:3/IKE established",
+        "yamaha-rtx: not a filter line ([IKE1] message)",
+        id="ike1",
+    ),
+    pytest.param(
+        "[SWCTL] lan1:6(XX): lan1:2 link up (100-fdx)",
+        "yamaha-rtx: not a filter line ([SWCTL] message)",
+        id="switch-control",
+    ),
+    pytest.param(
+        "PPPOE[01] PPPoE Connect",
+        "yamaha-rtx: not a filter or [INSPECT] line ('PPPOE[01] PPPoE Connect')",
+        id="pppoe-connect",
+    ),
+    pytest.param(
+        "PPPOE[01] Disconnected, cause [PPP: Authentication failed]",
+        "yamaha-rtx: not a filter or [INSPECT] line "
+        "('PPPOE[01] Disconnected, cause [PPP: Aut)",
+        id="pppoe-disconnected",
+    ),
+    pytest.param(
+        "PP[01] Local  PP IP address 203.0.113.1",
+        "yamaha-rtx: not a filter or [INSPECT] line "
+        "('PP[01] Local  PP IP address 203.0.113.1)",
+        id="pp-local-address",
+    ),
+    pytest.param(
+        'Configuration saved in "CONFIG0" by TELNET',
+        "yamaha-rtx: not a filter or [INSPECT] line "
+        '(\'Configuration saved in "CONFIG0" by TEL)',
+        id="configuration-saved",
+    ),
+    pytest.param(
+        "   c0 21 01 01 00 0e 01 04 05 d4 05 06 1a 2b",
+        "yamaha-rtx: not a filter or [INSPECT] line "
+        "('c0 21 01 01 00 0e 01 04 05 d4 05 06 1a )",
+        id="hex-dump-continuation",
+    ),
+    pytest.param(
         "[ weird ] text",
         "yamaha-rtx: not a filter or [INSPECT] line ('[ weird ] text')",
         id="odd-bracket",
