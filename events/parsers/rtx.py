@@ -284,6 +284,8 @@ def _protocol(token: str) -> str:
     name = _PROTOCOLS.get(token)
     if name is not None:
         return name
+    if not (token.isalnum() and len(token) <= 16):
+        raise ParseError(f"yamaha-rtx: invalid protocol {token!r:.30}")
     name = token.lower()
     if name.isdigit() and len(name) <= 3:
         return PROTOCOLS.get(int(name), name)

@@ -472,6 +472,11 @@ FAILURES = [
         id="octet-over-255",
     ),
     pytest.param(
+        FILTER.replace("TCP", "TCP/IP") + "203.0.113.10:80",
+        "yamaha-rtx: invalid protocol 'TCP/IP'",
+        id="protocol-not-a-word",
+    ),
+    pytest.param(
         f"{FILTER}2001:db8::1.80",
         "yamaha-rtx: source and destination of different IP versions",
         id="mixed-versions",
