@@ -145,7 +145,7 @@ def read_packet(body: str, extra: dict) -> Packet:
         extra["out_interface"] = out_name
     return (
         in_name or out_name,
-        direction(in_name, out_name),
+        _direction(in_name, out_name),
         version,
         protocol,
         src,
@@ -157,7 +157,7 @@ def read_packet(body: str, extra: dict) -> Packet:
     )
 
 
-def direction(in_name: str, out_name: str) -> str:
+def _direction(in_name: str, out_name: str) -> str:
     """``in`` with only IN set, ``out`` with only OUT set, else empty."""
     if in_name:
         return "" if out_name else "in"
