@@ -3,15 +3,17 @@
 Plain Python with no Django import, so that the listener, a file import
 command and the tests can all call it. A payload format registers a sniff
 function (does this envelope look like mine?) and a parse function; see
-``register_format``. Currently registered: ``pfsense`` and ``opnsense``,
-both served by the pf family parser in ``filterlog``.
+``register_format``. Currently registered, in the order "auto" sniffs them
+(FORMATS.md 2.8): ``pfsense`` and ``opnsense``, both served by the pf
+family parser in ``filterlog``; ``netfilter`` (``netfilter``); and
+``yamaha-rtx`` (``rtx``).
 """
 
 import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
-from events.parsers import filterlog
+from events.parsers import filterlog, netfilter, rtx
 from events.parsers.syslog import Envelope, parse_envelope
 from events.parsers.types import ParsedEvent, ParseError, ParseFailure
 
@@ -48,6 +50,8 @@ def register_format(name: str, sniff: Sniff, parse: Parse) -> None:
 
 register_format("pfsense", filterlog.sniff, filterlog.parse)
 register_format("opnsense", filterlog.sniff, filterlog.parse)
+register_format("netfilter", netfilter.sniff, netfilter.parse)
+register_format("yamaha-rtx", rtx.sniff, rtx.parse)
 
 
 def parse_message(
@@ -77,6 +81,7 @@ def parse_message(
     envelope = None
     try:
         envelope = parse_envelope(raw.decode("utf-8", "replace"), received_at, tz)
+        envelope.tz = tz
         if not envelope.msg:
             return ParseFailure("empty message", envelope.hostname)
         parse = chosen[1] if chosen is not None else _sniff(envelope)

@@ -13,7 +13,7 @@ PRI followed by ``1 `` and a broken RFC 5424 header, an impossible date.
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from events.parsers.timestamps import MONTHS, bsd_to_utc, rfc3339_to_utc
 from events.parsers.types import ParseError
@@ -90,6 +90,8 @@ class Envelope:
     full date with a UTC offset. ``app`` is "" when there was no tag.
     ``extra`` is the start of the event's extra dict: "pri" always (None
     without PRI), and "app", "pid", "msgid", "sd" only when present.
+    ``tz`` is the sender's zone, for payload parsers that read zone-less
+    times inside MSG (YAMAHA RTX); ``parse_message`` sets it.
     """
 
     occurred_at: datetime
@@ -98,6 +100,7 @@ class Envelope:
     app: str
     msg: str
     extra: dict
+    tz: tzinfo = UTC
 
 
 def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:

@@ -1,12 +1,13 @@
 """The listener on real sockets (127.0.0.1, ephemeral ports) and a real DB."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -170,6 +171,50 @@ def test_unknown_sender_is_counted_not_stored_when_refused(
     assert not Device.objects.filter(name="127.0.0.3").exists()
 
 
+def test_yamaha_rtx_lines_are_stored_in_the_device_time_zone(listener, data_dir):
+    router = Device.objects.create(name="rtx1210", time_zone="Asia/Tokyo")
+    DeviceAddress.objects.create(device=router, address="127.0.0.5")
+    listener.directory.reload()
+    lines = sample_lines(data_dir, "yamaha-rtx.log")
+    sent_at = datetime.now(UTC)
+
+    send_udp(listener, lines, "127.0.0.5")
+
+    wait_for(lambda: Event.objects.filter(device=router).count() == 14)
+    wait_for(lambda: UnparsedMessage.objects.filter(device=router).count() == 7)
+    # [INSPECT] LAN2[out][101098] ... (2024/06/30 21:29:40): Tokyo, UTC+9.
+    session = Event.objects.get(device=router, src_port=52802)
+    assert session.occurred_at == datetime(2024, 6, 30, 12, 29, 40, tzinfo=UTC)
+    assert (session.action, session.direction, session.rule) == (
+        "pass",
+        "out",
+        "101098",
+    )
+    assert session.received_at >= sent_at - timedelta(seconds=1)
+    assert session.extra["kind"] == "inspect"
+    assert session.extra["session_seconds"] == int(
+        (session.received_at - session.occurred_at).total_seconds()
+    )
+    # A bare filter line has no time of its own: it is dated on arrival.
+    reject = Event.objects.get(device=router, src_port=44812, dst_port=3389)
+    assert reject.occurred_at == reject.received_at
+    assert (reject.interface, reject.action, reject.rule) == ("PP[01]", "block", "1012")
+    assert reject.is_time_inferred is True
+    # Behind a relay: "Jun 30 21:30:41" in Tokyo, the year nearest receipt.
+    relayed = Event.objects.get(device=router, dst_port=445)
+    assert relayed.occurred_at.strftime("%m-%d %H:%M:%S") == "06-30 12:30:41"
+    assert relayed.hostname == "192.168.1.254"
+    ipv6 = Event.objects.get(device=router, src_port=56609)
+    assert (ipv6.src_ip, ipv6.dst_ip) == (
+        "2001:db8:10:2::41",
+        "2001:db8:4004:81a::200e",
+    )
+    reasons = set(
+        UnparsedMessage.objects.filter(device=router).values_list("reason", flat=True)
+    )
+    assert "yamaha-rtx: MAC filter line (Ethernet addresses, no IP packet)" in reasons
+
+
 def test_disabled_device_is_counted_not_stored(listener, gateway, data_dir):
     gateway.is_enabled = False
     gateway.save()
@@ -242,3 +287,31 @@ def test_runsyslog_process_stores_what_it_read_and_exits_zero_on_sigterm(
     assert process.returncode == 0, errors
     assert "Stopped." in output
     assert f"stored={len(lines)}" in output
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to take CAP_NET_BIND_SERVICE away",
+)
+def test_runsyslog_on_port_514_without_the_capability_says_how_to_allow_it(
+    tmp_path,
+):
+    env = {
+        **os.environ,
+        "FWSIEM_DATABASE_URL": database_url(),
+        "FWSIEM_VAR_DIR": str(tmp_path),
+    }
+    drop = ["--bounding-set=-net_bind_service", "--inh-caps=-net_bind_service"]
+
+    result = subprocess.run(
+        ["setpriv", *drop, sys.executable, str(BASE_DIR / "manage.py"), "runsyslog"]
+        + ["--udp", "0.0.0.0:514", "--no-tcp"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+
+    assert result.returncode == 1
+    assert "Permission denied" in result.stderr
+    assert "CAP_NET_BIND_SERVICE" in result.stderr

@@ -28,7 +28,8 @@ def test_the_writer_fills_countries_once_registry_data_is_loaded(device, rir_dir
     unknown = write(device, "192.0.2.1")
 
     assert (before.src_country, before.dst_country) == ("", "")
-    # 41.0.0.0/11 is South Africa's in AFRINIC's file; 200.7.84.0 is LACNIC's (Uruguay).
+    # AFRINIC's file gives 41.0.0.0/11 to South Africa, LACNIC's
+    # 200.7.84.0/23 to Uruguay.
     assert after.src_country == "ZA"
     assert after.dst_country == "UY"
     assert unknown.src_country == ""

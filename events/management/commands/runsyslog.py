@@ -84,9 +84,17 @@ class Command(BaseCommand):
         try:
             listener.start()
         except OSError as error:
-            raise CommandError(
-                _("Cannot listen: %(error)s") % {"error": error}
-            ) from None
+            message = _("Cannot listen: %(error)s") % {"error": error}
+            endpoints = udp_endpoints + tcp_endpoints
+            if isinstance(error, PermissionError) and any(
+                0 < endpoint.port < 1024 for endpoint in endpoints
+            ):
+                message += " " + _(
+                    "Ports below 1024 need root or the CAP_NET_BIND_SERVICE "
+                    "capability, or a port redirect; see the README section "
+                    '"YAMAHA RTX and Linux netfilter".'
+                )
+            raise CommandError(message) from None
 
         for address in listener.bound_addresses():
             self.stdout.write(_("Listening on %(address)s") % {"address": address})
