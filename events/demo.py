@@ -94,9 +94,11 @@ SCAN_COUNTRIES = {
     "CO": 0.5,
     "MA": 0.5,
 }
+# Weight of every other country with loaded ranges: a long tail.
+OTHER_COUNTRY_WEIGHT = 0.2
 # Countries whose telnet scans drop for a few days (the "what happened on
 # the 27th?" question), and the share that is left.
-DROP_COUNTRIES = {"CN", "BR", "IN"}
+DROP_COUNTRIES = {"CN", "BR", "IN", "ZA"}
 DROP_SHARE = 0.08
 BURST_PORT = (1900, "udp")
 # Relative traffic per hour of the day (UTC), a soft daily rhythm.
@@ -195,8 +197,6 @@ def registry_ranges() -> dict[str, list[tuple[int, int]]]:
 
     ranges: dict[str, list[tuple[int, int]]] = {}
     for code, first, last in active_ranges():
-        if code not in SCAN_COUNTRIES:
-            continue
         ranges.setdefault(code, []).append(
             (int.from_bytes(pack_ip(first)), int.from_bytes(pack_ip(last)))
         )
@@ -212,11 +212,12 @@ def build_sources(
     country (ranges weighted by size, IPv6 for about 3 in 100). Without,
     addresses are random public IPv4 and the country is unknown.
     """
-    codes = [code for code in SCAN_COUNTRIES if code in ranges]
+    codes = sorted(ranges)
+    weights = [SCAN_COUNTRIES.get(code, OTHER_COUNTRY_WEIGHT) for code in codes]
     addresses, countries = [], []
     for _number in range(size):
         if codes:
-            code = rng.choices(codes, weights=[SCAN_COUNTRIES[c] for c in codes])[0]
+            code = rng.choices(codes, weights=weights)[0]
             address = address_in(rng, ranges[code])
         else:
             code = ""
@@ -224,8 +225,8 @@ def build_sources(
         addresses.append(address)
         countries.append(code)
 
-    weights = [1 / (rank + 10) ** 1.1 for rank in range(size)]
-    return Sources(addresses, countries, list(accumulate(weights)))
+    shares = [1 / (rank + 10) ** 1.1 for rank in range(size)]
+    return Sources(addresses, countries, list(accumulate(shares)))
 
 
 def address_in(rng: random.Random, ranges: list[tuple[int, int]]) -> bytes:
