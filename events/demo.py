@@ -214,27 +214,33 @@ def build_sources(
     """
     codes = sorted(ranges)
     weights = [SCAN_COUNTRIES.get(code, OTHER_COUNTRY_WEIGHT) for code in codes]
-    addresses, countries = [], []
-    for _number in range(size):
-        if codes:
-            code = rng.choices(codes, weights=weights)[0]
-            address = address_in(rng, ranges[code])
-        else:
-            code = ""
-            address = random_public_v4(rng)
-        addresses.append(address)
-        countries.append(code)
-
+    pools = {code: RangePool(ranges[code]) for code in codes}
+    picked = rng.choices(codes, weights=weights, k=size) if codes else [""] * size
+    addresses = [
+        pools[code].address(rng) if code else random_public_v4(rng) for code in picked
+    ]
     shares = [1 / (rank + 10) ** 1.1 for rank in range(size)]
-    return Sources(addresses, countries, list(accumulate(shares)))
+    return Sources(addresses, picked, list(accumulate(shares)))
 
 
-def address_in(rng: random.Random, ranges: list[tuple[int, int]]) -> bytes:
-    v4 = [r for r in ranges if r[0] >> 32 == 0xFFFF]
-    v6 = [r for r in ranges if r[0] >> 32 != 0xFFFF]
-    pool = v6 if v6 and (not v4 or rng.random() < 0.03) else v4
-    first, last = rng.choices(pool, weights=[min(b - a + 1, 2**24) for a, b in pool])[0]
-    return rng.randint(first, last).to_bytes(16)
+class RangePool:
+    """The IPv4 and IPv6 ranges of one country, ready for weighted draws."""
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        self.v4 = [r for r in ranges if r[0] >> 32 == 0xFFFF]
+        self.v6 = [r for r in ranges if r[0] >> 32 != 0xFFFF]
+        self.v4_weights = list(accumulate(min(b - a + 1, 2**24) for a, b in self.v4))
+        self.v6_weights = list(accumulate(1 for _range in self.v6))
+
+    def address(self, rng: random.Random) -> bytes:
+        use_v6 = self.v6 and (not self.v4 or rng.random() < 0.03)
+        pool, weights = (
+            (self.v6, self.v6_weights) if use_v6 else (self.v4, self.v4_weights)
+        )
+        first, last = rng.choices(pool, cum_weights=weights)[0]
+        if last - first > 2**64:
+            last = first + 2**64
+        return rng.randint(first, last).to_bytes(16)
 
 
 def random_public_v4(rng: random.Random) -> bytes:
