@@ -35,8 +35,9 @@ class PeekPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        seen = (self.page_number - 1) * self.per_page + len(self.rows)
-        return seen if self.rows else 0
+        # Past the end, the rows before the page are still counted: with a
+        # count of 0 the admin would list the whole queryset unpaginated.
+        return (self.page_number - 1) * self.per_page + len(self.rows)
 
     def page(self, number):
         number = self.validate_number(number)
