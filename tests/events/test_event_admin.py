@@ -1,7 +1,7 @@
 import html
 import re
-from urllib.parse import unquote
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.db import connection
