@@ -214,3 +214,25 @@ def test_no_facet_counts_even_when_asked(staff_client, mixed_events):
         staff_client.get(CHANGELIST, {"_facets": "True"})
 
     assert all("COUNT(" not in sql.upper() for sql in event_queries(captured))
+
+
+@pytest.mark.django_db
+def test_searches_page_through_time_windows_without_losing_rows(
+    staff_client, make_event
+):
+    newest = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for number in range(130):
+        make_event(
+            f"198.51.100.{number}", occurred_at=newest - timedelta(hours=number * 7)
+        )
+    make_event("192.0.2.9", occurred_at=newest - timedelta(days=80))
+
+    first = listed_sources(staff_client.get(CHANGELIST, {"q": "198.51.100.0/24"}))
+    second = listed_sources(
+        staff_client.get(CHANGELIST, {"q": "198.51.100.0/24", "p": 2})
+    )
+    old = listed_sources(staff_client.get(CHANGELIST, {"q": "192.0.2.9"}))
+
+    assert first == [f"198.51.100.{number}" for number in range(100)]
+    assert second == [f"198.51.100.{number}" for number in range(100, 130)]
+    assert old == ["192.0.2.9"]
