@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from events.display import visible
 from events.fields import IPAddressBinaryField, network_bounds
 
 
@@ -257,13 +258,19 @@ class Event(models.Model):
             models.Index(fields=["dst_port", "occurred_at"], name="event_port_time"),
             models.Index(fields=["src_ip", "occurred_at"], name="event_src_time"),
             models.Index(fields=["device", "occurred_at"], name="event_device_time"),
+            # Searches for an address on either side, and the country filter.
+            models.Index(fields=["dst_ip", "occurred_at"], name="event_dst_time"),
+            models.Index(
+                fields=["src_country", "occurred_at"], name="event_country_time"
+            ),
         ]
+        permissions = [("export_event", _("Can export events"))]
 
     def __str__(self) -> str:
         port = f":{self.dst_port}" if self.dst_port is not None else ""
-        return (
-            f"{self.action or '-'} {self.protocol} {self.src_ip} > {self.dst_ip}{port}"
-        )
+        # The protocol is text from the log; shown in page titles.
+        protocol = visible(self.protocol)
+        return f"{self.action or '-'} {protocol} {self.src_ip} > {self.dst_ip}{port}"
 
 
 class UnparsedMessage(models.Model):
