@@ -110,6 +110,14 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps. Leading spaces and a UTF-8 BOM are removed from MSG. An
     empty MSG is returned as "", not rejected.
     """
+    if text[:1] == "<":
+        # "<PRI>1 " can only start an RFC 5424 header: go there directly.
+        end = text.find(">", 1, 5)
+        if text[end + 1 : end + 3] == "1 ":
+            match = _RFC5424_RE.match(text)
+            if match is not None:
+                return _rfc5424(text, match, received_at)
+
     cut = text.find(": ", 0, _HEADER_SPAN) + 2
     if cut > 1:
         cached = _HEADER_CACHE.get(text[:cut])
