@@ -3,10 +3,11 @@
 Run with ``.venv/bin/python benchmarks/admin.py`` and a MySQL/MariaDB
 ``FWSIEM_DATABASE_URL`` (SQLite works too, for smaller numbers). It never
 touches your data: it creates a scratch database beside the configured one
-(``<name>_bench`` on the same server, or ``var/benchmark-admin.sqlite3``),
-migrates it, loads the bundled registry files when the geo app can, seeds
-``--events`` events with ``seeddemo`` and then times, through Django's
-test client logged in as a superuser, the median server time of:
+(``<name>_bench_admin`` on the same server, or
+``var/benchmark-admin.sqlite3``), migrates it, loads the bundled registry
+files when the geo app can, seeds ``--events`` events with ``seeddemo`` and
+then times, through Django's test client logged in as a superuser, the
+median server time of:
 
 * the changelist's first page;
 * a filtered page: one device, action block, last 24 hours;
@@ -24,54 +25,19 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks.scratch import (  # noqa: E402
+    create_database,
+    drop_database,
+    scratch_url,
+    setup_django,
+)
+
 REGISTRY_FILES = BASE_DIR / "tests" / "data" / "rir"
-
-
-def scratch_url(url: str) -> str:
-    """Return the URL of a scratch database beside ``url``."""
-    if not url or url.startswith("sqlite"):
-        return f"sqlite:///{BASE_DIR / 'var' / 'benchmark-admin.sqlite3'}"
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench"))
-
-
-def server_command(url: str, statement: str) -> None:
-    """Run one statement on the MySQL/MariaDB server of ``url``."""
-    import MySQLdb
-
-    parts = urlsplit(url)
-    server = MySQLdb.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-    )
-    server.cursor().execute(statement)
-    server.close()
-
-
-def create_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    name = urlsplit(url).path.lstrip("/")
-    server_command(url, f"DROP DATABASE IF EXISTS `{name}`")
-    server_command(url, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
-        return
-    server_command(url, f"DROP DATABASE IF EXISTS `{urlsplit(url).path.lstrip('/')}`")
 
 
 def seed(events: int, days: int, devices: int) -> None:
@@ -157,14 +123,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="do not seed again")
     options = parser.parse_args()
 
-    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""))
+    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""), "admin")
     if not options.reuse:
         create_database(url)
-    os.environ["FWSIEM_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fwsiem.settings")
-    import django
-
-    django.setup()
+    setup_django(url, migrate=False)
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.test.utils import setup_test_environment

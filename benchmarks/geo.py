@@ -2,7 +2,7 @@
 
 Run with ``make bench-geo`` (or ``.venv/bin/python benchmarks/geo.py``).
 It never touches your data: it migrates a scratch database beside the
-configured one (``var/benchmark-geo.sqlite3``, or ``<name>_geobench`` on the
+configured one (``var/benchmark-geo.sqlite3``, or ``<name>_bench_geo`` on the
 same MySQL/MariaDB server) and loads the real AFRINIC and LACNIC files of
 ``tests/data/rir`` into it. Figures printed:
 
@@ -29,57 +29,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks.scratch import create_database, scratch_url, setup_django  # noqa: E402
 
 SAMPLE = 100_000
 BATCH = 1_000
 RUNS = 3
 V4_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
-
-
-def scratch_url(url: str) -> str:
-    """Return the URL of a scratch database beside ``url``."""
-    if not url or url.startswith("sqlite"):
-        return f"sqlite:///{BASE_DIR / 'var' / 'benchmark-geo.sqlite3'}"
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_geobench"))
-
-
-def prepare_database(url: str) -> None:
-    """Create the scratch database empty and migrate it."""
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        import MySQLdb
-
-        parts = urlsplit(url)
-        server = MySQLdb.connect(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 3306,
-            user=parts.username or "root",
-            password=parts.password or "",
-        )
-        name = parts.path.lstrip("/")
-        cursor = server.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        server.close()
-
-    os.environ["FWSIEM_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fwsiem.settings")
-    os.environ.setdefault("FWSIEM_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def per_address(function: Callable, values: Sequence) -> float:
@@ -226,8 +185,9 @@ def reference_lookups(rng: random.Random) -> None:
 
 
 def main() -> None:
-    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""))
-    prepare_database(url)
+    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""), "geo")
+    create_database(url)
+    setup_django(url)
     print(f"database: {url.split('://')[0]}, Python {sys.version.split()[0]}")
 
     load_real_files()

@@ -1,10 +1,10 @@
 """Print fwsiem's ingest figures for the configured kind of database.
 
-Run with ``make bench`` (or ``.venv/bin/python benchmarks/ingest.py``).
-It never touches your data: it migrates a scratch database beside the
-configured one (``var/benchmark.sqlite3``, or ``<name>_bench`` on the same
-MySQL/MariaDB server), starts ``manage.py runsyslog`` as a child process
-and sends to it from this process over loopback. Figures printed:
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/ingest.py``). It
+never touches your data: it migrates a scratch database beside the
+configured one (``var/benchmark-ingest.sqlite3``, or ``<name>_bench_ingest``
+on the same MySQL/MariaDB server), starts ``manage.py runsyslog`` as a child
+process and sends to it from this process over loopback. Figures printed:
 
 * parse microseconds per line for each envelope and shape family;
 * TCP: N pfSense lines sent as fast as one connection takes them, until
@@ -23,10 +23,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks.scratch import create_database, scratch_url, setup_django  # noqa: E402
 
 TCP_TEMPLATE = (
     "<134>{stamp} filterlog[72237]: 146,,,1000000103,igb0,match,block,in,4,0x0,,"
@@ -38,47 +39,6 @@ UDP_TEMPLATE = (
     "{ttl},{ipid},0,none,17,udp,132,{src},203.0.113.7,{sport},{dport},112"
 )
 PORTS = [23, 22, 80, 443, 445, 3389, 8080, 5555, 37215, 52869, 6881]
-
-
-def scratch_url(url: str) -> str:
-    """Return the URL of a scratch database beside ``url``."""
-    if not url or url.startswith("sqlite"):
-        return f"sqlite:///{BASE_DIR / 'var' / 'benchmark.sqlite3'}"
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench"))
-
-
-def prepare_database(url: str) -> None:
-    """Create the scratch database empty and migrate it."""
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        import MySQLdb
-
-        parts = urlsplit(url)
-        server = MySQLdb.connect(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 3306,
-            user=parts.username or "root",
-            password=parts.password or "",
-        )
-        name = parts.path.lstrip("/")
-        cursor = server.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        server.close()
-
-    os.environ["FWSIEM_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fwsiem.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_lines(template: str, count: int) -> list[bytes]:
@@ -190,8 +150,9 @@ def main() -> None:
     parser.add_argument("--parse-iterations", type=int, default=20_000)
     options = parser.parse_args()
 
-    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""))
-    prepare_database(url)
+    url = scratch_url(os.environ.get("FWSIEM_DATABASE_URL", ""), "ingest")
+    create_database(url)
+    setup_django(url)
     from django.db import connection
 
     from events.models import Device, DeviceAddress, Event

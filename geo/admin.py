@@ -11,22 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
+from events.admin import ReadOnlyAdminMixin
 from events.fields import pack_ip
 from geo.lookups import describe
 from geo.models import Country, CountryGroup, RefreshRun, Registry, Snapshot
-
-
-class ReadOnlyAdminMixin:
-    """Rows written by the refresh jobs: read here, never edited."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AddressLookupForm(forms.Form):

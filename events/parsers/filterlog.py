@@ -158,69 +158,39 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     TCP flags, which ``_walk`` then reads or reports; only a bad address
     or port raises ParseError here, with the message ``_walk`` would give.
     """
+    (
+        rule_number,
+        sub_rule,
+        anchor,
+        tracker,
+        interface,
+        reason,
+        action,
+        direction,
+        version,
+        tos,
+        ecn,
+        ttl,
+        ip_id,
+        offset,
+        ip_flags,
+        number,
+        name,
+        length,
+        src,
+        dst,
+        sport,
+        dport,
+        data_length,
+    ) = cols[:_FAST_UDP_COLUMNS]
     if len(cols) == _FAST_TCP_COLUMNS:
-        (
-            rule_number,
-            sub_rule,
-            anchor,
-            tracker,
-            interface,
-            reason,
-            action,
-            direction,
-            version,
-            tos,
-            ecn,
-            ttl,
-            ip_id,
-            offset,
-            ip_flags,
-            number,
-            name,
-            length,
-            src,
-            dst,
-            sport,
-            dport,
-            data_length,
-            flags,
-            seq,
-            ack,
-            window,
-            urgent,
-            options,
-        ) = cols
+        flags, seq, ack, window, urgent, options = cols[_FAST_UDP_COLUMNS:]
         if number != "6" or flags.strip(_TCP_FLAGS):
             return None
-    else:
-        (
-            rule_number,
-            sub_rule,
-            anchor,
-            tracker,
-            interface,
-            reason,
-            action,
-            direction,
-            version,
-            tos,
-            ecn,
-            ttl,
-            ip_id,
-            offset,
-            ip_flags,
-            number,
-            name,
-            length,
-            src,
-            dst,
-            sport,
-            dport,
-            data_length,
-        ) = cols
-        if number != "17":
-            return None
+    elif number == "17":
         flags = None
+    else:
+        return None
     if version != "4" or offset != "0" or tos[:2] != "0x":
         return None
     u16 = _U16
