@@ -61,6 +61,10 @@ def entries(path: Path) -> list[polib.POEntry]:
     return [entry for entry in polib.pofile(str(path)) if not entry.obsolete]
 
 
+def key(entry: polib.POEntry) -> tuple[str | None, str, str]:
+    return (entry.msgctxt or None, entry.msgid, entry.msgid_plural)
+
+
 def translations(entry: polib.POEntry) -> list[str]:
     if entry.msgid_plural:
         return [entry.msgstr_plural[key] for key in sorted(entry.msgstr_plural)]
@@ -91,14 +95,11 @@ def test_catalogue_keeps_every_placeholder_and_tag():
 
 def test_compiled_catalogue_matches_the_po_file():
     compiled = {
-        (entry.msgid, entry.msgid_plural): translations(entry)
+        key(entry): translations(entry)
         for entry in polib.mofile(str(COMPILED))
         if entry.msgid
     }
-    source = {
-        (entry.msgid, entry.msgid_plural): translations(entry)
-        for entry in entries(CATALOGUE)
-    }
+    source = {key(entry): translations(entry) for entry in entries(CATALOGUE)}
     assert compiled == source, "run `make messages` to compile the catalogue"
 
 
@@ -135,8 +136,8 @@ def test_makemessages_finds_no_string_the_catalogue_lacks(tmp_path):
     changed = [entry.msgid for entry in regenerated if "fuzzy" in entry.flags]
     assert new == [], "run `make messages` and translate the new strings"
     assert changed == [], "run `make messages` and review the changed strings"
-    assert {entry.msgid for entry in regenerated} == {
-        entry.msgid for entry in entries(CATALOGUE)
+    assert {key(entry) for entry in regenerated} == {
+        key(entry) for entry in entries(CATALOGUE)
     }
 
 
