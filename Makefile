@@ -10,7 +10,7 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-geo bench-admin clean
+.PHONY: help install install-dev run migrate demo test lint fmt check messages bench bench-geo bench-admin clean
 
 # `make demo` keeps its own database so demo events never mix with real ones.
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/var/demo.sqlite3
@@ -61,6 +61,11 @@ check: lint ## Everything CI checks: lint, Django checks, migrations, tests
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
+
+messages: install ## Update and compile the Japanese catalogue after adding strings
+	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext. On Debian: apt-get install gettext"; exit 1; }
+	$(PY) manage.py makemessages -l ja --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: install-dev ## Print parse and end-to-end ingest figures
 	$(PY) benchmarks/ingest.py

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pycountry
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geo.models import Country
 
@@ -75,12 +76,17 @@ def iso_countries() -> list[Country]:
 def _check_plausible(rows: list[Country]) -> None:
     codes = [row.code for row in rows]
     if len(codes) not in PLAUSIBLE_COUNT:
-        raise CountryListError(f"{len(codes)} ISO 3166-1 entries, expected about 249")
+        raise CountryListError(
+            _("%(count)d ISO 3166-1 entries, expected about 249")
+            % {"count": len(codes)}
+        )
     if len(set(codes)) != len(codes):
-        raise CountryListError("duplicate alpha-2 codes in the ISO 3166-1 list")
+        raise CountryListError(_("duplicate alpha-2 codes in the ISO 3166-1 list"))
     missing = [code for code in REQUIRED_CODES if code not in set(codes)]
     if missing:
-        raise CountryListError(f"ISO 3166-1 list lacks {', '.join(missing)}")
+        raise CountryListError(
+            _("ISO 3166-1 list lacks %(codes)s") % {"codes": ", ".join(missing)}
+        )
 
 
 def registry_countries() -> list[Country]:

@@ -8,6 +8,7 @@ loaded file is a Snapshot, and each registry points at its active one.
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.fields import IPAddressBinaryField
 
@@ -147,7 +148,11 @@ class Snapshot(models.Model):
         help_text=_("Allocated or assigned IPv4 and IPv6 records, as stored."),
     )
     checksum = models.CharField(_("MD5"), max_length=32, blank=True)
-    source = models.CharField(_("source"), max_length=500, blank=True)
+    # A context of its own: Japanese words a data source and a packet's
+    # source differently.
+    source = models.CharField(
+        pgettext_lazy("where data came from", "source"), max_length=500, blank=True
+    )
     created_at = models.DateTimeField(_("loaded at"), default=timezone.now)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     load_seconds = models.FloatField(_("load time (s)"), default=0)
@@ -210,7 +215,9 @@ class RefreshRun(models.Model):
         FAILED = "failed", _("failed")
         LOCKED = "locked", _("already running")
 
-    source = models.CharField(_("source"), max_length=10)
+    source = models.CharField(
+        pgettext_lazy("where data came from", "source"), max_length=10
+    )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     outcome = models.CharField(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from events.ingest.devices import DeviceDirectory, normalize_peer
 from events.ingest.framing import FramingError, StreamDeframer
 from events.ingest.health import HealthRecorder, SocketSample, minute_of
@@ -49,7 +51,7 @@ class Endpoint:
         """Parse ``HOST:PORT`` (IPv6 in brackets); raise ValueError."""
         host, sep, port = text.strip().rpartition(":")
         if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"expected ADDRESS:PORT, got {text!r}")
+            raise ValueError(_("expected ADDRESS:PORT, got %(text)r") % {"text": text})
         host = host.removeprefix("[").removesuffix("]")
         ipaddress.ip_address(host)
         return cls(host, int(port))

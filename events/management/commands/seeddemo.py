@@ -24,11 +24,31 @@ class Command(BaseCommand):
     help = _("Write synthetic firewall events (scans, bursts, outbound traffic).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--events", type=int, default=300_000)
-        parser.add_argument("--days", type=int, default=30)
-        parser.add_argument("--devices", type=int, default=3)
+        parser.add_argument(
+            "--events",
+            type=int,
+            default=300_000,
+            help=_("Number of events to write (default: 300000)."),
+        )
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=30,
+            help=_("Days, up to now, the events are spread over (default: 30)."),
+        )
+        parser.add_argument(
+            "--devices",
+            type=int,
+            default=3,
+            help=_("Number of demo devices (default: 3)."),
+        )
         parser.add_argument("--seed", type=int, default=5, help=_("Random seed."))
-        parser.add_argument("--batch-size", type=int, default=20_000)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=20_000,
+            help=_("Events written per batch (default: 20000)."),
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -58,7 +78,7 @@ class Command(BaseCommand):
 
         bar = tqdm(
             total=total,
-            unit=" events",
+            unit=" " + _("events"),
             unit_scale=True,
             disable=options["verbosity"] < 1,
             file=self.stderr,

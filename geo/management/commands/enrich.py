@@ -35,7 +35,12 @@ class Command(BaseCommand):
             action="store_true",
             help=_("Recompute events that already have countries."),
         )
-        parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=2000,
+            help=_("Events read and updated per batch (default: 2000)."),
+        )
 
     def handle(self, *args, since, batch_size, **options) -> str:
         if batch_size < 1:

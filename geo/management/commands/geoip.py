@@ -10,7 +10,12 @@ class Command(BaseCommand):
     help = _("Show the country, registry and snapshot of IP addresses.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("addresses", nargs="+", metavar="ADDR")
+        parser.add_argument(
+            "addresses",
+            nargs="+",
+            metavar="ADDR",
+            help=_("IPv4 or IPv6 addresses to look up."),
+        )
 
     def handle(self, *args, addresses, **options) -> None:
         bad = 0
@@ -31,7 +36,7 @@ class Command(BaseCommand):
 
     def _line(self, info) -> str:
         if not info.code:
-            return f"{info.address}\t-\t{_('no registry gives a country')}"
+            return "\t".join([info.address, "-", _("no registry gives a country")])
         name = info.country.name if info.country else info.code
         name_ja = info.country.name_ja if info.country else ""
         fields = [info.address, info.code, name, name_ja or "-"]
