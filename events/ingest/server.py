@@ -13,6 +13,7 @@ import os
 import queue
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 UDP_READ_BYTES = 65_535  # the largest UDP payload, so nothing is cut
 POLL_SECONDS = 0.5
-MAX_TCP_CONNECTIONS = 512
+# Refused TCP connections are logged at most this often, with a count.
+REFUSAL_LOG_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,8 @@ class SyslogListener:
         flush_seconds: float,
         max_message_bytes: int,
         udp_rcvbuf: int,
+        tcp_max_connections: int = 512,
+        tcp_idle_seconds: float = 900.0,
         shutdown_seconds: float = 20.0,
         health_seconds: float = 60.0,
         health_retention_days: int = 90,
@@ -141,7 +145,10 @@ class SyslogListener:
         self.udp_sockets: list[socket.socket] = []
         self.tcp_sockets: list[socket.socket] = []
         self.threads: list[threading.Thread] = []
-        self.connections = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
+        self.tcp_idle_seconds = tcp_idle_seconds
+        self.connections = threading.BoundedSemaphore(tcp_max_connections)
+        self.refused_since_log = 0
+        self.refusal_logged_at = float("-inf")
         self.rcvbuf_effective: int | None = None
         self.last_kernel_drops = 0
         self.overflow: list[Received] = []
@@ -370,24 +377,50 @@ class SyslogListener:
             except OSError:
                 break
             if not self.connections.acquire(blocking=False):
-                logger.warning("too many connections, refusing peer=%s", address[0])
-                self.counters.drop(
-                    "tcp", "too_many_connections", key=normalize_peer(address[0])
-                )
-                conn.close()
+                self._refuse_connection(conn, address)
                 continue
             self._spawn(self._tcp_connection, conn, address, name="tcp-conn")
 
+    def _refuse_connection(self, conn: socket.socket, address: tuple) -> None:
+        """Close a connection over the limit; count it, warn once a minute."""
+        conn.close()
+        self.counters.drop(
+            "tcp", "too_many_connections", key=normalize_peer(address[0])
+        )
+        self.refused_since_log += 1
+        now = time.monotonic()
+        if now - self.refusal_logged_at >= REFUSAL_LOG_SECONDS:
+            logger.warning(
+                "too many TCP connections, refused=%d last_peer=%s; raise "
+                "FWSIEM_INGEST_TCP_MAX_CONNECTIONS if these are real senders",
+                self.refused_since_log,
+                address[0],
+            )
+            self.refused_since_log = 0
+            self.refusal_logged_at = now
+
     def _tcp_connection(self, conn: socket.socket, address: tuple) -> None:
+        """Read one sender's stream until it closes, idles out or we stop.
+
+        A connection that brings nothing for ``tcp_idle_seconds`` is closed
+        so that idle holders cannot keep real senders out; a syslog sender
+        reconnects when it next has something to say.
+        """
         peer = normalize_peer(address[0])
         deframer = StreamDeframer(self.max_message_bytes)
         conn.settimeout(POLL_SECONDS)
+        last_data = time.monotonic()
         try:
             while not self.stopping.is_set():
                 try:
                     chunk = conn.recv(65_536)
                 except TimeoutError:
+                    if time.monotonic() - last_data > self.tcp_idle_seconds:
+                        logger.info("closing idle connection peer=%s", peer)
+                        self._tcp_messages(deframer.finish(), peer)
+                        break
                     continue
+                last_data = time.monotonic()
                 if not chunk:
                     self._tcp_messages(deframer.finish(), peer)
                     break

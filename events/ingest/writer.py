@@ -69,6 +69,9 @@ TEXT_LIMITS = {
     for name in ("interface", "protocol", "tcp_flags", "rule", "hostname")
 }
 REASON_LIMIT = UnparsedMessage._meta.get_field("reason").max_length
+# Unsigned 32-bit columns (PositiveIntegerField: INT UNSIGNED on MySQL).
+NUMBER_COLUMNS = ("src_port", "dst_port", "length")
+NUMBER_MAX = 2**32 - 1
 # Keys a parser may repeat in ``extra`` under a contract column's name.
 CONTRACT_KEYS = frozenset(EVENT_COLUMNS)
 RETRY_PAUSE_MAX = 10.0
@@ -200,9 +203,16 @@ class BatchWriter:
         try:
             while not (self.stop.is_set() and self.items.empty()):
                 batch = self._collect()
-                if batch:
-                    self.write(batch)
-                self._reload_devices()
+                try:
+                    if batch:
+                        self.write(batch)
+                    self._reload_devices()
+                except Exception:
+                    # Never die quietly while the listener goes on reading:
+                    # keep the batch for the spool and carry on.
+                    logger.exception("writer error; batch kept for the spool")
+                    self.unwritten.extend(batch)
+                    connection.close()
         finally:
             connection.close()
 
@@ -283,6 +293,10 @@ class BatchWriter:
         except DatabaseError as error:
             if is_transient(error):
                 raise
+            refused = error
+        except (OverflowError, ValueError, TypeError) as error:
+            # The driver refused a value before the database saw it (SQLite
+            # binds no integer beyond 64 bits): the same as a refused row.
             refused = error
 
         if len(chunk) > 1:
@@ -372,6 +386,10 @@ class BatchWriter:
                     continue
                 except RowRejected as error:
                     reason = str(error)
+                except Exception as error:
+                    # A bug here must not stop the writer: keep the message.
+                    logger.exception("cannot build the row of a parsed event")
+                    reason = f"internal error building the row: {error!r:.120}"
             else:
                 reason = result.reason
             unparsed.append(unparsed_row(item, reason, device_id))
@@ -415,6 +433,10 @@ def event_row(
     for name, limit in TEXT_LIMITS.items():
         if len(getattr(event, name)) > limit:
             raise RowRejected(f"{name} longer than {limit} characters")
+    for name in NUMBER_COLUMNS:
+        value = getattr(event, name)
+        if value is not None and not 0 <= value <= NUMBER_MAX:
+            raise RowRejected(f"{name} out of range ({str(value)[:40]})")
     try:
         src_ip = pack_ip(event.src_ip)
         dst_ip = pack_ip(event.dst_ip)

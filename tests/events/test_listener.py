@@ -315,3 +315,30 @@ def test_runsyslog_on_port_514_without_the_capability_says_how_to_allow_it(
     assert result.returncode == 1
     assert "Permission denied" in result.stderr
     assert "CAP_NET_BIND_SERVICE" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_connections_are_closed_so_a_real_sender_gets_in(
+    gateway, tmp_path, data_dir
+):
+    line = sample_lines(data_dir, "pfsense-bsd.log")[0]
+    server = make_listener(tmp_path, tcp_max_connections=2, tcp_idle_seconds=1)
+    server.start()
+    try:
+        idle = [socket.create_connection(address_of(server, "tcp")) for _ in range(2)]
+        time.sleep(0.3)
+        refused = socket.create_connection(address_of(server, "tcp"))
+        wait_for(lambda: server.counters.get("tcp", "dropped") == 1)
+
+        # The idle holders are closed after a second: recv sees the end.
+        for sock in idle:
+            sock.settimeout(5)
+            assert sock.recv(1) == b""
+        send_tcp(server, line + b"\n")
+
+        wait_for(lambda: Event.objects.count() == 1)
+        assert server.counters.drop_reasons == {"too_many_connections": 1}
+    finally:
+        for sock in [*idle, refused]:
+            sock.close()
+        server.stop()

@@ -228,3 +228,35 @@ def test_inline_inserts_cut_statements_below_the_size_limit():
     assert len(statements) == 3
     assert all(len(s) < STATEMENT_CHARS_MAX + 2000 for s in statements)
     assert sum(s.count("),(") + 1 for s in statements) == 9000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_too_large_for_its_column_is_kept_as_unparsed(device, data_dir):
+    good = parsed_items(pfsense_lines(data_dir)[:3], device.pk)
+    huge = (
+        b"<134>Jul  3 19:10:30 filterlog[1]: 5,,,0,igb0,match,block,in,4,0x0,,"
+        b"64,1,0,none,17,udp,99999999999999999999999,198.51.100.1,203.0.113.7,"
+        b"5000,53,50"
+    )
+    bad = parsed_items([huge], device.pk)[0]
+    writer = make_writer()
+
+    writer.write([good[0], bad, *good[1:]])
+
+    assert Event.objects.count() == 3
+    kept = UnparsedMessage.objects.get()
+    assert kept.reason.startswith("length out of range")
+    assert bytes(kept.raw) == huge
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_value_the_driver_cannot_bind_is_isolated_not_fatal(device, data_dir):
+    items = parsed_items(pfsense_lines(data_dir)[:4], device.pk)
+    items[2].result.extra = {}
+    items[2].result.ip_version = 2**70
+    writer = make_writer()
+
+    writer.write(items)
+
+    assert Event.objects.count() == 3
+    assert UnparsedMessage.objects.get().reason.startswith("database refused")

@@ -77,6 +77,8 @@ class Command(BaseCommand):
             flush_seconds=settings.INGEST_FLUSH_MS / 1000,
             max_message_bytes=settings.INGEST_MAX_MESSAGE_BYTES,
             udp_rcvbuf=settings.INGEST_UDP_RCVBUF,
+            tcp_max_connections=settings.INGEST_TCP_MAX_CONNECTIONS,
+            tcp_idle_seconds=settings.INGEST_TCP_IDLE_SECONDS,
             health_seconds=settings.INGEST_HEALTH_SECONDS,
             health_retention_days=settings.INGEST_HEALTH_DAYS,
         )
