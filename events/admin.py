@@ -40,7 +40,7 @@ from events.admin_paging import (
     newest_event_time,
     requested_page,
 )
-from events.display import visible
+from events.display import visible, visible_bytes
 from events.exporting import EventResource, exceeds_limit, export_row_limit
 from events.health import DeviceHealth, device_health
 from events.models import Device, DeviceAddress, Event, UnparsedMessage
@@ -345,11 +345,11 @@ class UnparsedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("message"))
     def preview(self, obj: UnparsedMessage) -> str:
-        return visible_text(bytes(obj.raw)[:PREVIEW_BYTES])[:120]
+        return visible_bytes(bytes(obj.raw)[:PREVIEW_BYTES])[:120]
 
     @admin.display(description=_("raw bytes"))
     def raw_text(self, obj: UnparsedMessage) -> str:
-        return visible_text(bytes(obj.raw))
+        return visible_bytes(bytes(obj.raw))
 
     def has_reparse_permission(self, request) -> bool:
         return request.user.has_perm("events.reparse_unparsedmessage")
@@ -380,16 +380,3 @@ class UnparsedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             },
             messages.SUCCESS if result.moved else messages.WARNING,
         )
-
-
-def visible_text(raw: bytes) -> str:
-    """Render bytes as text with control characters and bad UTF-8 visible.
-
-    The admin escapes HTML on output, so the result is safe to display;
-    what this adds is that NUL, escape sequences and invalid bytes show as
-    ``\\x00``-style escapes instead of vanishing or acting on the terminal.
-    """
-    text = raw.decode("utf-8", errors="backslashreplace")
-    return "".join(
-        char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text
-    )

@@ -25,3 +25,27 @@ def visible(text: str) -> str:
     return "".join(
         char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text
     )
+
+
+def visible_bytes(raw: bytes) -> str:
+    """Return raw bytes as text in which every byte can be told apart.
+
+    Valid UTF-8 shows as itself; each invalid byte as ``\\xff``; control
+    and format characters as in ``visible``. A backslash of the input is
+    doubled, so a NUL byte (shown ``\\x00``) never looks like the four
+    characters ``\\x00`` someone typed. Needs HTML escaping like ``visible``.
+    """
+    text = raw.decode("utf-8", "surrogateescape").replace("\\", "\\\\")
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == " " else _escape(char) for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        # A byte that is not UTF-8, as surrogateescape carried it.
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(char)[1:-1]

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from events.display import visible
+from events.display import visible, visible_bytes
 
 HOSTILE = {
     "interface": "<script>alert(1)</script>",
@@ -71,3 +71,11 @@ def test_visible_escapes_controls_and_bidi_but_keeps_plain_text():
     assert visible("LAN 2") == "LAN 2"
     assert visible("日本") == "日本"
     assert visible("a\u202eb\x00c\u200bd") == "a\\u202eb\\x00c\\u200bd"
+
+
+def test_raw_bytes_show_every_byte_distinctly():
+    shown = visible_bytes(
+        b"typed \\x00, real \x00, bad \xff, \xe2\x80\xae, \xe6\x97\xa5"
+    )
+
+    assert shown == "typed \\\\x00, real \\x00, bad \\xff, \\u202e, 日"
