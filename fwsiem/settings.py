@@ -171,6 +171,12 @@ INGEST_MAX_MESSAGE_BYTES = env_int("FWSIEM_INGEST_MAX_MESSAGE_BYTES", 65_536)
 INGEST_UDP_RCVBUF = env_int("FWSIEM_INGEST_UDP_RCVBUF", 16 * 1024 * 1024)
 INGEST_SUMMARY_SECONDS = env_int("FWSIEM_INGEST_SUMMARY_SECONDS", 60)
 
+# Reports: every run is bounded in time and size; a capped run says so.
+REPORT_TIME_LIMIT = env_int("FWSIEM_REPORT_TIME_LIMIT", 20)
+REPORT_MAX_DAYS = env_int("FWSIEM_REPORT_MAX_DAYS", 400)
+REPORT_MAX_TOP_N = env_int("FWSIEM_REPORT_MAX_TOP_N", 50)
+REPORT_MAX_BUCKETS = env_int("FWSIEM_REPORT_MAX_BUCKETS", 2000)
+
 # Scheduled jobs (django-q2, ORM broker: no extra service to run)
 Q_CLUSTER = {
     "name": "fwsiem",

@@ -1,0 +1,641 @@
+"""Run a validated ReportSpec as Django ORM aggregations over events.
+
+Every dimension, metric, filter and bucket maps to an expression written
+here; aliases are generated (``g0_0``, ``m``, ``t``) and orderings name
+only those aliases. A run issues at most three aggregate queries (rank the
+top N keys, count them per bucket, count everything else as "other"), plus
+small lookups for labels, all under one statement time budget.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from operator import and_, or_
+
+from django.conf import settings
+from django.db.models import (
+    BinaryField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Left, TruncDay, TruncHour, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dashboards.links import changelist_url, filter_params, inexpressible_note
+from dashboards.spec import (
+    ActionChoice,
+    Bucket,
+    CountryMode,
+    Dimension,
+    DirectionChoice,
+    Metric,
+    RangeUnit,
+    ReportSpec,
+)
+from dashboards.timelimit import time_limit
+from events.fields import V4_MAPPED_PREFIX, network_bounds, unpack_ip
+from events.models import Device, Event
+
+logger = logging.getLogger(__name__)
+
+ZERO = b"\x00"
+OTHER = None  # the key of the folded "other" row or series
+
+METRICS = {
+    Metric.EVENTS: lambda: Count("pk"),
+    Metric.DISTINCT_SOURCES: lambda: Count("src_ip", distinct=True),
+    Metric.DISTINCT_PORTS: lambda: Count("dst_port", distinct=True),
+}
+
+TRUNCATIONS = {
+    Bucket.HOUR: TruncHour,
+    Bucket.DAY: TruncDay,
+    Bucket.WEEK: TruncWeek,
+    Bucket.MONTH: TruncMonth,
+}
+
+BUCKET_LENGTH = {
+    Bucket.HOUR: timedelta(hours=1),
+    Bucket.DAY: timedelta(days=1),
+    Bucket.WEEK: timedelta(weeks=1),
+    Bucket.MONTH: timedelta(days=31),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open time range ``[start, end)`` a run covers (aware)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Row:
+    """One table row: a bucket (or None), a key (or OTHER), its value."""
+
+    bucket: datetime | None
+    key: tuple | None
+    labels: tuple[str, ...]
+    value: int
+    link: str | None = None
+
+
+@dataclass
+class Series:
+    key: tuple | None
+    label: str
+    values: list[int]
+
+
+@dataclass
+class ReportResult:
+    """What a run found, ready for a table, a chart or an export."""
+
+    spec: ReportSpec
+    window: Window
+    dimension_titles: list[str]
+    metric_title: str
+    rows: list[Row]
+    buckets: list[datetime] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Labels:
+    """Names for the codes and ids a result holds, fetched once per run."""
+
+    def __init__(self) -> None:
+        self.countries: dict[str, str] = {}
+        self.devices: dict[int, str] = {}
+        self.groups: dict[int, tuple[str, list[str]]] = {}
+
+    def load(self, keys: list[tuple], dimensions: tuple[str, ...]) -> None:
+        """Fetch the names of countries and devices that occur in ``keys``."""
+        for index, dimension in enumerate(dimensions):
+            values = {key[index][0] for key in keys if key is not OTHER}
+            if dimension == Dimension.SRC_COUNTRY:
+                self.countries = country_names(values)
+            elif dimension == Dimension.DEVICE:
+                self.devices = dict(
+                    Device.objects.filter(pk__in=values).values_list("pk", "name")
+                )
+
+
+def country_names(codes: set[str] | None = None) -> dict[str, str]:
+    """Map country codes to their names in the active language."""
+    from geo.models import Country
+
+    countries = Country.objects.all()
+    if codes is not None:
+        countries = countries.filter(code__in=[code for code in codes if code])
+    return {country.code: country.display_name for country in countries}
+
+
+def country_groups() -> dict[int, tuple[str, list[str]]]:
+    """Map each country group's id to its name and member codes."""
+    from geo.models import CountryGroup
+
+    groups = CountryGroup.objects.prefetch_related("countries").order_by("name")
+    return {
+        group.pk: (group.name, sorted(c.code for c in group.countries.all()))
+        for group in groups
+    }
+
+
+# Dimensions: columns to group by, a label for a key, and changelist
+# parameters that select the same events. A key is a tuple of the
+# dimension's column values.
+
+
+def _text_label(empty: str) -> Callable:
+    return lambda values, labels: values[0] if values[0] else empty
+
+
+def _exact_param(field_name: str) -> Callable:
+    return lambda values, labels: {f"{field_name}__exact": values[0] or ""}
+
+
+def _port_label(values, labels) -> str:
+    protocol, port = values
+    if port is None:
+        return protocol or _("(no protocol)")
+    return f"{port}/{protocol}" if protocol else str(port)
+
+
+def _port_params(values, labels) -> dict:
+    protocol, port = values
+    params = {"protocol__exact": protocol or ""}
+    if port is None:
+        params["dst_port__isnull"] = "True"
+    else:
+        params["dst_port__exact"] = str(port)
+    return params
+
+
+def _country_label(values, labels) -> str:
+    code = values[0]
+    if not code:
+        return _("(unknown)")
+    name = labels.countries.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def _group_label(values, labels) -> str:
+    group = labels.groups.get(values[0])
+    return group[0] if group else _("(no group)")
+
+
+def _group_params(values, labels) -> dict | None:
+    group = labels.groups.get(values[0])
+    if not group or not group[1]:
+        return None
+    return {"src_country__in": ",".join(group[1])}
+
+
+def _network_label(values, labels) -> str:
+    prefix = bytes(values[0] or b"")
+    if prefix[:12] == V4_MAPPED_PREFIX and len(prefix) == 15:
+        return f"{unpack_ip(prefix.ljust(16, ZERO))}/24"
+    return f"{unpack_ip(prefix[:6].ljust(16, ZERO))}/48"
+
+
+def _network_params(values, labels) -> dict:
+    first, last = network_bounds(_network_label(values, labels))
+    return {"src_ip__gte": unpack_ip(first), "src_ip__lte": unpack_ip(last)}
+
+
+def _choice_label(choices, empty_label) -> Callable:
+    names = dict(choices.choices)
+    return lambda values, labels: str(names.get(values[0], values[0] or empty_label))
+
+
+def _device_label(values, labels) -> str:
+    return labels.devices.get(values[0], f"#{values[0]}")
+
+
+def _network_prefix():
+    return Case(
+        When(ip_version=4, then=Left("src_ip", 15, output_field=BinaryField())),
+        default=Left("src_ip", 6, output_field=BinaryField()),
+        output_field=BinaryField(),
+    )
+
+
+def _group_case(groups: dict[int, tuple[str, list[str]]]):
+    whens = [
+        When(src_country__in=codes, then=Value(pk))
+        for pk, (name, codes) in groups.items()
+        if codes
+    ]
+    if not whens:
+        return Value(None, output_field=IntegerField())
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class DimensionDef:
+    columns: Callable[["Labels"], list]
+    label: Callable
+    params: Callable
+
+
+DIMENSIONS: dict[str, DimensionDef] = {
+    Dimension.DST_PORT: DimensionDef(
+        lambda labels: [F("protocol"), F("dst_port")], _port_label, _port_params
+    ),
+    Dimension.PROTOCOL: DimensionDef(
+        lambda labels: [F("protocol")],
+        _text_label(gettext_lazy("(no protocol)")),
+        _exact_param("protocol"),
+    ),
+    Dimension.SRC_COUNTRY: DimensionDef(
+        lambda labels: [F("src_country")], _country_label, _exact_param("src_country")
+    ),
+    Dimension.SRC_COUNTRY_GROUP: DimensionDef(
+        lambda labels: [_group_case(labels.groups)], _group_label, _group_params
+    ),
+    Dimension.SRC_IP: DimensionDef(
+        lambda labels: [F("src_ip")],
+        lambda values, labels: values[0],
+        lambda values, labels: {"src_ip__exact": values[0]},
+    ),
+    Dimension.SRC_NETWORK: DimensionDef(
+        lambda labels: [_network_prefix()], _network_label, _network_params
+    ),
+    Dimension.DST_IP: DimensionDef(
+        lambda labels: [F("dst_ip")],
+        lambda values, labels: values[0],
+        lambda values, labels: {"dst_ip__exact": values[0]},
+    ),
+    Dimension.ACTION: DimensionDef(
+        lambda labels: [F("action")],
+        _choice_label(ActionChoice, ""),
+        _exact_param("action"),
+    ),
+    Dimension.DIRECTION: DimensionDef(
+        lambda labels: [F("direction")],
+        _choice_label(DirectionChoice, ""),
+        _exact_param("direction"),
+    ),
+    Dimension.INTERFACE: DimensionDef(
+        lambda labels: [F("interface")],
+        _text_label(gettext_lazy("(no interface)")),
+        _exact_param("interface"),
+    ),
+    Dimension.DEVICE: DimensionDef(
+        lambda labels: [F("device")],
+        _device_label,
+        lambda values, labels: {"device__id__exact": str(values[0])},
+    ),
+    Dimension.RULE: DimensionDef(
+        lambda labels: [F("rule")],
+        _text_label(gettext_lazy("(no rule)")),
+        _exact_param("rule"),
+    ),
+}
+
+
+def resolve_window(spec: ReportSpec, now: datetime) -> tuple[Window, list[str]]:
+    """Turn the spec's range into a capped window; return notes on caps.
+
+    Caps come from settings read at call time: REPORT_MAX_DAYS and
+    REPORT_MAX_BUCKETS. A capped window keeps its end and moves its start.
+    """
+    notes = []
+    if spec.range_last is not None:
+        end = now
+        unit = timedelta(hours=1) if spec.range_unit == RangeUnit.HOURS else None
+        span = spec.range_last * (unit or timedelta(days=1))
+        start = end - min(span, timedelta(days=settings.REPORT_MAX_DAYS + 1))
+    else:
+        start, end = spec.range_from, spec.range_to
+
+    longest = timedelta(days=settings.REPORT_MAX_DAYS)
+    if end - start > longest:
+        start = end - longest
+        notes.append(
+            _(
+                "The time range was shortened to the last %(days)d days, "
+                "the most a report may cover."
+            )
+            % {"days": settings.REPORT_MAX_DAYS}
+        )
+
+    if spec.is_over_time:
+        most = BUCKET_LENGTH[spec.bucket] * settings.REPORT_MAX_BUCKETS
+        if end - start > most:
+            start = end - most
+            notes.append(
+                _(
+                    "The time range was shortened to %(count)d buckets of one "
+                    "%(bucket)s, the most a chart may show."
+                )
+                % {
+                    "count": settings.REPORT_MAX_BUCKETS,
+                    "bucket": Bucket(spec.bucket).label,
+                }
+            )
+    return Window(start, end), notes
+
+
+def filtered_events(spec: ReportSpec, window: Window) -> QuerySet:
+    """Return the events the spec's time window and filters select."""
+    events = Event.objects.filter(
+        occurred_at__gte=window.start, occurred_at__lt=window.end
+    )
+    if spec.actions:
+        events = events.filter(action__in=spec.actions)
+    if spec.directions:
+        events = events.filter(direction__in=spec.directions)
+    if spec.protocols:
+        events = events.filter(protocol__in=spec.protocols)
+    if spec.ports:
+        singles = [port.first for port in spec.ports if port.first == port.last]
+        ranges = [port for port in spec.ports if port.first != port.last]
+        conditions = [Q(dst_port__range=(port.first, port.last)) for port in ranges]
+        if singles:
+            conditions.append(Q(dst_port__in=singles))
+        events = events.filter(reduce(or_, conditions))
+    if spec.countries:
+        countries = Q(src_country__in=spec.countries)
+        if spec.country_mode == CountryMode.EXCLUDE:
+            countries = ~countries
+        events = events.filter(countries)
+    if spec.devices:
+        events = events.filter(device_id__in=spec.devices)
+    for field_name, networks in (
+        ("src_ip", spec.src_networks),
+        ("dst_ip", spec.dst_networks),
+    ):
+        if networks:
+            events = events.filter(
+                reduce(
+                    or_,
+                    (
+                        Q(**{f"{field_name}__range": network_bounds(n)})
+                        for n in networks
+                    ),
+                )
+            )
+    return events
+
+
+def run_report(spec: ReportSpec, now: datetime | None = None) -> ReportResult:
+    """Run ``spec`` and return its rows, series and notes.
+
+    ``now`` (aware) fixes "the last N days"; by default the current time.
+    Raises ReportTimeout when the queries exceed REPORT_TIME_LIMIT seconds.
+    """
+    began = time.monotonic()
+    now = now or timezone.now()
+    window, notes = resolve_window(spec, now)
+    top_n = spec.top_n
+    if top_n > settings.REPORT_MAX_TOP_N:
+        top_n = settings.REPORT_MAX_TOP_N
+        notes.append(
+            _(
+                "Only the top %(count)d are shown, the most a report may "
+                "list; the rest are in “other”."
+            )
+            % {"count": top_n}
+        )
+
+    with time_limit(settings.REPORT_TIME_LIMIT):
+        result = _Run(spec, window, top_n).execute()
+    result.notes = notes + result.notes
+    result.seconds = time.monotonic() - began
+    logger.debug("report run seconds=%.3f rows=%d", result.seconds, len(result.rows))
+    return result
+
+
+class _Run:
+    """The queries of one report run; aliases are generated here only."""
+
+    def __init__(self, spec: ReportSpec, window: Window, top_n: int):
+        self.spec = spec
+        self.window = window
+        self.top_n = top_n
+        self.labels = Labels()
+        self.events = filtered_events(spec, window)
+        self.metric = METRICS[spec.metric]
+        if Dimension.SRC_COUNTRY_GROUP in spec.dimensions:
+            self.labels.groups = country_groups()
+        self.columns: dict[str, object] = {}
+        self.widths: list[int] = []
+        for index, dimension in enumerate(spec.dimensions):
+            expressions = DIMENSIONS[dimension].columns(self.labels)
+            self.widths.append(len(expressions))
+            for position, expression in enumerate(expressions):
+                self.columns[f"g{index}_{position}"] = expression
+        self.aliases = list(self.columns)
+
+    def execute(self) -> ReportResult:
+        keys, values, more = self._rank() if self.aliases else ([()], {}, False)
+        if self.spec.is_over_time:
+            rows = self._per_bucket(keys, more)
+        else:
+            rows = self._totals(keys, values, more)
+        self.labels.load([row.key for row in rows], self.spec.dimensions)
+
+        result = ReportResult(
+            spec=self.spec,
+            window=self.window,
+            dimension_titles=[str(Dimension(d).label) for d in self.spec.dimensions],
+            metric_title=str(Metric(self.spec.metric).label),
+            rows=rows,
+        )
+        for row in rows:
+            row.labels = self.key_labels(row.key)
+        self._link(rows, result.notes)
+        if self.spec.is_over_time:
+            result.buckets = bucket_starts(self.spec.bucket, self.window)
+            result.series = self._series(rows, result.buckets)
+        return result
+
+    def _grouped(self, events: QuerySet, with_bucket: bool) -> QuerySet:
+        names = list(self.aliases)
+        annotations = dict(self.columns)
+        if with_bucket:
+            annotations["t"] = TRUNCATIONS[self.spec.bucket]("occurred_at")
+            names.insert(0, "t")
+        return events.annotate(**annotations).values(*names).annotate(m=self.metric())
+
+    def _rank(self) -> tuple[list[tuple], dict[tuple, int], bool]:
+        """Return the top keys by metric, their values, and if more exist."""
+        grouped = self._grouped(self.events, with_bucket=False)
+        rows = list(grouped.order_by("-m", *self.aliases)[: self.top_n + 1])
+        top = rows[: self.top_n]
+        keys = [self._key(row) for row in top]
+        values = {key: row["m"] for key, row in zip(keys, top, strict=True)}
+        return keys, values, len(rows) > self.top_n
+
+    def _key(self, row: dict) -> tuple:
+        key, index = [], 0
+        for width in self.widths:
+            key.append(
+                tuple(row[alias] for alias in self.aliases[index : index + width])
+            )
+            index += width
+        return tuple(key)
+
+    def _key_condition(self, keys: list[tuple]) -> Q:
+        """Q matching any of ``keys`` on the generated aliases.
+
+        A compared column is also required to be non-NULL, so that the
+        negation (for "other") keeps rows whose column is NULL instead of
+        losing them to SQL's three-valued logic.
+        """
+        conditions = []
+        for key in keys:
+            values = [value for part in key for value in part]
+            parts = []
+            for alias, value in zip(self.aliases, values, strict=True):
+                parts.append(Q(**{alias: value}))
+                if value is not None:
+                    parts.append(Q(**{f"{alias}__isnull": False}))
+            conditions.append(reduce(and_, parts))
+        return reduce(or_, conditions)
+
+    def _totals(self, keys: list[tuple], values: dict, more: bool) -> list[Row]:
+        if not self.aliases:
+            value = self.events.aggregate(m=self.metric())["m"] or 0
+            return [Row(None, (), (), value)]
+
+        rows = [Row(None, key, (), values[key]) for key in keys]
+        if more:
+            annotated = self.events.annotate(**self.columns)
+            other = annotated.exclude(self._key_condition(keys)).aggregate(
+                m=self.metric()
+            )
+            rows.append(Row(None, OTHER, (), other["m"] or 0))
+        return rows
+
+    def _per_bucket(self, keys: list[tuple], more: bool) -> list[Row]:
+        rows = []
+        if keys:
+            grouped = self._grouped(self.events, with_bucket=True)
+            if self.aliases:
+                grouped = grouped.filter(self._key_condition(keys))
+            rank = {key: position for position, key in enumerate(keys)}
+            for row in grouped.order_by("t", *self.aliases):
+                rows.append(Row(row["t"], self._key(row), (), row["m"]))
+            rows.sort(key=lambda row: (row.bucket, rank.get(row.key, 0)))
+        if more:
+            annotated = self.events.annotate(**self.columns).exclude(
+                self._key_condition(keys)
+            )
+            other = annotated.annotate(t=TRUNCATIONS[self.spec.bucket]("occurred_at"))
+            for row in other.values("t").annotate(m=self.metric()).order_by("t"):
+                rows.append(Row(row["t"], OTHER, (), row["m"]))
+            rows.sort(key=lambda row: (row.bucket, row.key is OTHER))
+        return rows
+
+    def _link(self, rows: list[Row], notes: list[str]) -> None:
+        base = filter_params(self.spec)
+        if base is None:
+            notes.append(inexpressible_note())
+            return
+
+        for row in rows:
+            if row.key is OTHER:
+                continue
+            key_params: dict[str, str] = {}
+            for dimension, part in zip(self.spec.dimensions, row.key, strict=True):
+                params = DIMENSIONS[dimension].params(part, self.labels)
+                if params is None:
+                    break
+                key_params.update(params)
+            else:
+                start, end = self.window.start, self.window.end
+                if row.bucket is not None:
+                    start = max(start, row.bucket)
+                    end = min(end, next_bucket(self.spec.bucket, row.bucket))
+                row.link = changelist_url(base, start, end, key_params)
+
+    def key_labels(self, key: tuple | None) -> tuple[str, ...]:
+        if key is OTHER:
+            return tuple(str(_("other")) for _dimension in self.spec.dimensions)
+        return tuple(
+            str(DIMENSIONS[dimension].label(part, self.labels))
+            for dimension, part in zip(self.spec.dimensions, key, strict=True)
+        )
+
+    def _series(self, rows: list[Row], buckets: list[datetime]) -> list[Series]:
+        position = {bucket: index for index, bucket in enumerate(buckets)}
+        series: dict[tuple | None, Series] = {}
+        for row in rows:
+            if row.key not in series:
+                label = (
+                    " · ".join(row.labels)
+                    if row.labels
+                    else str(Metric(self.spec.metric).label)
+                )
+                series[row.key] = Series(row.key, label, [0] * len(buckets))
+            index = position.get(row.bucket)
+            if index is not None:
+                series[row.key].values[index] += row.value
+        ordered = [s for k, s in series.items() if k is not OTHER]
+        ordered.sort(key=lambda s: -sum(s.values))
+        if OTHER in series:
+            ordered.append(series[OTHER])
+        return ordered
+
+
+def bucket_starts(bucket: str, window: Window) -> list[datetime]:
+    """Every bucket start from the window's start to its end, local time.
+
+    Matches the database's truncation in the current time zone, so that
+    buckets with no events still appear (as zero) on a chart.
+    """
+    zone = timezone.get_current_timezone()
+    moment = _truncate(bucket, window.start.astimezone(zone))
+    starts = []
+    while moment < window.end:
+        starts.append(moment)
+        moment = next_bucket(bucket, moment)
+    return starts
+
+
+def _truncate(bucket: str, moment: datetime) -> datetime:
+    if bucket == Bucket.HOUR:
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    if bucket == Bucket.WEEK:
+        day -= timedelta(days=day.weekday())
+    elif bucket == Bucket.MONTH:
+        day = day.replace(day=1)
+    return _normalize(day)
+
+
+def next_bucket(bucket: str, moment: datetime) -> datetime:
+    """Return the start of the bucket after the one starting at ``moment``."""
+    zone = moment.tzinfo
+    if bucket == Bucket.HOUR:
+        following = (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+        return _truncate(bucket, following)
+    if bucket == Bucket.DAY:
+        return _normalize(moment + timedelta(days=1))
+    if bucket == Bucket.WEEK:
+        return _normalize(moment + timedelta(weeks=1))
+    year, month = (
+        (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    )
+    return _normalize(moment.replace(year=year, month=month, day=1))
+
+
+def _normalize(moment: datetime) -> datetime:
+    """Resolve a wall-clock time that a DST change skipped to a real one."""
+    return moment.astimezone(UTC).astimezone(moment.tzinfo)
