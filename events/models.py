@@ -180,7 +180,13 @@ class Event(models.Model):
             models.Index(fields=["dst_port", "occurred_at"], name="event_port_time"),
             models.Index(fields=["src_ip", "occurred_at"], name="event_src_time"),
             models.Index(fields=["device", "occurred_at"], name="event_device_time"),
+            # Searches for an address on either side, and the country filter.
+            models.Index(fields=["dst_ip", "occurred_at"], name="event_dst_time"),
+            models.Index(
+                fields=["src_country", "occurred_at"], name="event_country_time"
+            ),
         ]
+        permissions = [("export_event", _("Can export events"))]
 
     def __str__(self) -> str:
         port = f":{self.dst_port}" if self.dst_port is not None else ""

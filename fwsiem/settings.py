@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "import_export",
     "events",
     "geo",
     "dashboards",
@@ -211,3 +212,15 @@ LOGGING = {
         "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+
+# Admin browsing and export
+# Destination ports offered by the event changelist's port filter.
+FWSIEM_COMMON_PORTS = [
+    int(port)
+    for port in env_list(
+        "FWSIEM_COMMON_PORTS",
+        ["22", "23", "80", "443", "445", "3389", "5555", "6881", "8080", "37215"],
+    )
+]
+# Largest export of events; a larger one is refused with a message.
+FWSIEM_EXPORT_MAX_ROWS = env_int("FWSIEM_EXPORT_MAX_ROWS", 100_000)
