@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dashboards.spec import CountryMode, ReportSpec
-from events.fields import network_bounds, pack_ip, unpack_ip
+from events.fields import network_bounds, unpack_ip
 
 
 def _moment(value: datetime) -> str:
@@ -71,16 +71,6 @@ def inexpressible_note() -> str:
     )
 
 
-def _narrower(name: str, current: str | None, value: str) -> str:
-    """Keep the tighter of two address bounds given for the same lookup."""
-    if current is None or not name.endswith(("ip__gte", "ip__lte")):
-        return value
-    higher = pack_ip(value) > pack_ip(current)
-    if name.endswith("__gte"):
-        return value if higher else current
-    return current if higher else value
-
-
 def changelist_url(
     base: dict[str, str],
     start: datetime,
@@ -93,6 +83,5 @@ def changelist_url(
         "occurred_at__gte": _moment(start),
         "occurred_at__lt": _moment(end),
     }
-    for name, value in key_params.items():
-        params[name] = _narrower(name, params.get(name), value)
+    params.update(key_params)
     return f"{reverse('admin:events_event_changelist')}?{urlencode(params)}"

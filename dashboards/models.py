@@ -65,13 +65,24 @@ class RangeFields(models.Model):
 
     def range_data(self) -> dict:
         """Return the range as spec keys (only those of the chosen kind)."""
-        if self.range_kind == RangeKind.LAST:
-            return {"range_last": self.range_last, "range_unit": self.range_unit}
+        return range_data_from({name: getattr(self, name) for name in RANGE_FIELDS})
+
+
+RANGE_FIELDS = ("range_kind", "range_last", "range_unit", "range_from", "range_to")
+
+
+def range_data_from(values: dict) -> dict:
+    """Map range column values (or form data) to spec keys."""
+    if values.get("range_kind") == RangeKind.LAST:
         return {
-            "range_last": None,
-            "range_from": self.range_from,
-            "range_to": self.range_to,
+            "range_last": values.get("range_last"),
+            "range_unit": values.get("range_unit"),
         }
+    return {
+        "range_last": None,
+        "range_from": values.get("range_from"),
+        "range_to": values.get("range_to"),
+    }
 
 
 class SavedReport(RangeFields):
@@ -158,6 +169,7 @@ class SavedReport(RangeFields):
         verbose_name = _("saved report")
         verbose_name_plural = _("saved reports")
         ordering = ["name", "id"]
+        permissions = [("export_savedreport", _("Can export report results"))]
 
     def __str__(self) -> str:
         return self.name
@@ -181,9 +193,9 @@ class SavedReport(RangeFields):
             }
         )
 
-    def to_spec(self) -> ReportSpec:
+    def to_spec(self, device_ids: list[int] | None = None) -> ReportSpec:
         """Validate this row against the allowlists; raises SpecError."""
-        return parse_spec(self.spec_data())
+        return parse_spec(self.spec_data(device_ids))
 
 
 REPORT_SPEC_FIELDS = (

@@ -168,6 +168,11 @@ def _exact_param(field_name: str) -> Callable:
     return lambda values, labels: {f"{field_name}__exact": values[0] or ""}
 
 
+def _filter_param(name: str) -> Callable:
+    """Use the changelist's own filter of that name (its sidebar shows it)."""
+    return lambda values, labels: {name: str(values[0] or "")}
+
+
 def _port_label(values, labels) -> str:
     protocol, port = values
     if port is None:
@@ -177,11 +182,11 @@ def _port_label(values, labels) -> str:
 
 def _port_params(values, labels) -> dict:
     protocol, port = values
-    params = {"protocol__exact": protocol or ""}
+    params = {"protocol": protocol or ""}
     if port is None:
         params["dst_port__isnull"] = "True"
     else:
-        params["dst_port__exact"] = str(port)
+        params["dst_port"] = str(port)
     return params
 
 
@@ -213,8 +218,7 @@ def _network_label(values, labels) -> str:
 
 
 def _network_params(values, labels) -> dict:
-    first, last = network_bounds(_network_label(values, labels))
-    return {"src_ip__gte": unpack_ip(first), "src_ip__lte": unpack_ip(last)}
+    return {"src_ip": _network_label(values, labels)}
 
 
 def _choice_label(choices, empty_label) -> Callable:
@@ -259,10 +263,10 @@ DIMENSIONS: dict[str, DimensionDef] = {
     Dimension.PROTOCOL: DimensionDef(
         lambda labels: [F("protocol")],
         _text_label(gettext_lazy("(no protocol)")),
-        _exact_param("protocol"),
+        _filter_param("protocol"),
     ),
     Dimension.SRC_COUNTRY: DimensionDef(
-        lambda labels: [F("src_country")], _country_label, _exact_param("src_country")
+        lambda labels: [F("src_country")], _country_label, _filter_param("src_country")
     ),
     Dimension.SRC_COUNTRY_GROUP: DimensionDef(
         lambda labels: [_group_case(labels.groups)], _group_label, _group_params
@@ -270,7 +274,7 @@ DIMENSIONS: dict[str, DimensionDef] = {
     Dimension.SRC_IP: DimensionDef(
         lambda labels: [F("src_ip")],
         lambda values, labels: values[0],
-        lambda values, labels: {"src_ip__exact": values[0]},
+        _filter_param("src_ip"),
     ),
     Dimension.SRC_NETWORK: DimensionDef(
         lambda labels: [_network_prefix()], _network_label, _network_params
@@ -278,7 +282,7 @@ DIMENSIONS: dict[str, DimensionDef] = {
     Dimension.DST_IP: DimensionDef(
         lambda labels: [F("dst_ip")],
         lambda values, labels: values[0],
-        lambda values, labels: {"dst_ip__exact": values[0]},
+        _filter_param("dst_ip"),
     ),
     Dimension.ACTION: DimensionDef(
         lambda labels: [F("action")],
@@ -293,12 +297,12 @@ DIMENSIONS: dict[str, DimensionDef] = {
     Dimension.INTERFACE: DimensionDef(
         lambda labels: [F("interface")],
         _text_label(gettext_lazy("(no interface)")),
-        _exact_param("interface"),
+        _filter_param("interface"),
     ),
     Dimension.DEVICE: DimensionDef(
         lambda labels: [F("device")],
         _device_label,
-        lambda values, labels: {"device__id__exact": str(values[0])},
+        _filter_param("device"),
     ),
     Dimension.RULE: DimensionDef(
         lambda labels: [F("rule")],

@@ -160,6 +160,12 @@ USE_TZ = True
 # Static files
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package, for report charts.
+    "dashboards.staticfinders.PlotlyFinder",
+]
 
 # Listener
 SYSLOG_UDP = env_list("FWSIEM_SYSLOG_UDP", ["127.0.0.1:5514"])
