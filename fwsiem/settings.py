@@ -184,6 +184,28 @@ REPORT_MAX_DAYS = env_int("FWSIEM_REPORT_MAX_DAYS", 400)
 REPORT_MAX_TOP_N = env_int("FWSIEM_REPORT_MAX_TOP_N", 50)
 REPORT_MAX_BUCKETS = env_int("FWSIEM_REPORT_MAX_BUCKETS", 2000)
 
+# Geo data: the registries' delegated files (RIR statistics exchange format)
+GEO_REGISTRY_URLS = {
+    registry: os.environ.get(f"FWSIEM_GEO_URL_{registry.upper()}", url)
+    for registry, url in {
+        "afrinic": "https://ftp.afrinic.net/pub/stats/afrinic/"
+        "delegated-afrinic-extended-latest",
+        "apnic": "https://ftp.apnic.net/stats/apnic/delegated-apnic-extended-latest",
+        "arin": "https://ftp.arin.net/pub/stats/arin/delegated-arin-extended-latest",
+        "lacnic": "https://ftp.lacnic.net/pub/stats/lacnic/"
+        "delegated-lacnic-extended-latest",
+        "ripencc": "https://ftp.ripe.net/pub/stats/ripencc/"
+        "delegated-ripencc-extended-latest",
+    }.items()
+}
+GEO_REGISTRIES = env_list(
+    "FWSIEM_GEO_REGISTRIES", ["afrinic", "apnic", "arin", "lacnic", "ripencc"]
+)
+GEO_DOWNLOAD_TIMEOUT = env_int("FWSIEM_GEO_DOWNLOAD_TIMEOUT", 120)
+GEO_MAX_FILE_BYTES = env_int("FWSIEM_GEO_MAX_FILE_BYTES", 100 * 1024 * 1024)
+# Longer than a registry load can take, shorter than the job's retry.
+GEO_LOCK_SECONDS = env_int("FWSIEM_GEO_LOCK_SECONDS", 1800)
+
 # Scheduled jobs (django-q2, ORM broker: no extra service to run)
 Q_CLUSTER = {
     "name": "fwsiem",
