@@ -16,10 +16,13 @@ from functools import reduce
 from operator import and_, or_
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import (
     BinaryField,
     Case,
     Count,
+    DateTimeField,
+    ExpressionWrapper,
     F,
     IntegerField,
     Q,
@@ -445,6 +448,18 @@ class _Run:
             for position, expression in enumerate(expressions):
                 self.columns[f"g{index}_{position}"] = expression
         self.aliases = list(self.columns)
+        self.notes: list[str] = []
+        self.fixed_offset = None
+        if spec.is_over_time and needs_fixed_offset():
+            self.fixed_offset = timezone.localtime(window.end).utcoffset()
+            if timezone.localtime(window.start).utcoffset() != self.fixed_offset:
+                self.notes.append(
+                    _(
+                        "The database has no time zone tables, so buckets use "
+                        "one UTC offset and can be an hour off before the "
+                        "daylight saving change."
+                    )
+                )
 
     def execute(self) -> ReportResult:
         keys, values, more = self._rank() if self.aliases else ([()], {}, False)
@@ -460,6 +475,7 @@ class _Run:
             dimension_titles=[str(Dimension(d).label) for d in self.spec.dimensions],
             metric_title=str(Metric(self.spec.metric).label),
             rows=rows,
+            notes=self.notes,
         )
         for row in rows:
             row.labels = self.key_labels(row.key)
@@ -469,11 +485,33 @@ class _Run:
             result.series = self._series(rows, result.buckets)
         return result
 
+    def _bucket(self):
+        """Return the truncation of ``occurred_at`` to the spec's bucket.
+
+        MySQL/MariaDB convert time zones by name only with their time zone
+        tables loaded; without them the local offset at the window's end is
+        added in UTC instead (exact for zones without daylight saving).
+        """
+        truncation = TRUNCATIONS[self.spec.bucket]
+        if self.fixed_offset is None:
+            return truncation("occurred_at")
+        shifted = ExpressionWrapper(
+            F("occurred_at") + Value(self.fixed_offset),
+            output_field=DateTimeField(),
+        )
+        return truncation(shifted, tzinfo=UTC)
+
+    def _bucket_value(self, value: datetime) -> datetime:
+        if self.fixed_offset is None:
+            return value
+        zone = timezone.get_current_timezone()
+        return _normalize(value.replace(tzinfo=None).replace(tzinfo=zone))
+
     def _grouped(self, events: QuerySet, with_bucket: bool) -> QuerySet:
         names = list(self.aliases)
         annotations = dict(self.columns)
         if with_bucket:
-            annotations["t"] = TRUNCATIONS[self.spec.bucket]("occurred_at")
+            annotations["t"] = self._bucket()
             names.insert(0, "t")
         return events.annotate(**annotations).values(*names).annotate(m=self.metric())
 
@@ -535,15 +573,16 @@ class _Run:
                 grouped = grouped.filter(self._key_condition(keys))
             rank = {key: position for position, key in enumerate(keys)}
             for row in grouped.order_by("t", *self.aliases):
-                rows.append(Row(row["t"], self._key(row), (), row["m"]))
+                bucket = self._bucket_value(row["t"])
+                rows.append(Row(bucket, self._key(row), (), row["m"]))
             rows.sort(key=lambda row: (row.bucket, rank.get(row.key, 0)))
         if more:
             annotated = self.events.annotate(**self.columns).exclude(
                 self._key_condition(keys)
             )
-            other = annotated.annotate(t=TRUNCATIONS[self.spec.bucket]("occurred_at"))
+            other = annotated.annotate(t=self._bucket())
             for row in other.values("t").annotate(m=self.metric()).order_by("t"):
-                rows.append(Row(row["t"], OTHER, (), row["m"]))
+                rows.append(Row(self._bucket_value(row["t"]), OTHER, (), row["m"]))
             rows.sort(key=lambda row: (row.bucket, row.key is OTHER))
         return rows
 
@@ -596,6 +635,16 @@ class _Run:
         if OTHER in series:
             ordered.append(series[OTHER])
         return ordered
+
+
+def needs_fixed_offset() -> bool:
+    """Tell if the database cannot convert to the current zone by name."""
+    connection = connections["default"]
+    if connection.vendor != "mysql":
+        return False
+    if timezone.get_current_timezone_name() in ("UTC", connection.timezone_name):
+        return False
+    return not connection.features.has_zoneinfo_database
 
 
 def bucket_starts(bucket: str, window: Window) -> list[datetime]:

@@ -43,3 +43,45 @@ def add_events(gateway):
         Event.objects.bulk_create([Event(**values) for _ in range(count)])
 
     return add
+
+
+@pytest.fixture
+def countries(db):
+    from geo.models import Country
+
+    rows = [
+        ("CN", "China", "中国"),
+        ("RU", "Russian Federation", "ロシア連邦"),
+        ("US", "United States", "アメリカ合衆国"),
+        ("NL", "Netherlands", "オランダ"),
+    ]
+    for code, name, name_ja in rows:
+        Country.objects.create(code=code, name=name, name_ja=name_ja)
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    """Create a staff user in one of the role groups (viewer, analyst, admin)."""
+    from django.contrib.auth.models import Group
+
+    from events.roles import sync_roles
+
+    def make(username: str, role: str):
+        sync_roles()
+        user = django_user_model.objects.create_user(
+            username, password="secret-pass-123", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("vera", "viewer")
+
+
+@pytest.fixture
+def analyst(make_user):
+    return make_user("anna", "analyst")
