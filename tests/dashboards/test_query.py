@@ -113,7 +113,9 @@ def test_top_keys_over_time_are_ranked_over_the_whole_range(add_events, now):
     add_events(1, occurred_at=datetime(2026, 12, 1, 2, tzinfo=UTC), dst_port=22)
 
     result = run_report(
-        spec(range_last=3, bucket="hour", dimensions=["dst_port"], top_n=1, chart="line"),
+        spec(
+            range_last=3, bucket="hour", dimensions=["dst_port"], top_n=1, chart="line"
+        ),
         now,
     )
 
@@ -128,9 +130,7 @@ def test_two_dimensions_and_labels(add_events, countries, gateway, now):
     add_events(2, src_country="RU", src_ip="2001:db8:aa:1::1")
     add_events(1, src_country="")
 
-    result = run_report(
-        spec(dimensions=["src_country", "device"], top_n=5), now
-    )
+    result = run_report(spec(dimensions=["src_country", "device"], top_n=5), now)
     by_network = run_report(spec(dimensions=["src_network"]), now)
 
     assert table(result) == [
@@ -153,9 +153,7 @@ def test_country_groups_dimension(add_events, countries, now):
     result = run_report(spec(dimensions=["src_country_group"]), now)
 
     assert table(result) == [(("(no group)",), 4), (("Eastern",), 3)]
-    assert parse_qs(urlsplit(result.rows[1].link).query)["src_country__in"] == [
-        "CN,RU"
-    ]
+    assert parse_qs(urlsplit(result.rows[1].link).query)["src_country__in"] == ["CN,RU"]
 
 
 @override_settings(REPORT_MAX_DAYS=10, REPORT_MAX_TOP_N=2, REPORT_MAX_BUCKETS=48)

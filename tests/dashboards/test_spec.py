@@ -5,7 +5,13 @@ import pytest
 from django.db.models import QuerySet
 
 from dashboards.query import run_report
-from dashboards.spec import PortRange, SpecError, parse_networks, parse_ports, parse_spec
+from dashboards.spec import (
+    PortRange,
+    SpecError,
+    parse_networks,
+    parse_ports,
+    parse_spec,
+)
 
 VALID = {"range_last": 7, "dimensions": ["dst_port"], "chart": "bar"}
 
@@ -20,7 +26,7 @@ INJECTION_CORPUS = [
     {**VALID, "dimensions": ["dst_port'; DROP TABLE events_event; --"]},
     {**VALID, "dimensions": ["dst_port` #"]},
     {**VALID, "dimensions": ["dst port"]},
-    {**VALID, "dimensions": ["country__name\") OR 1=1 --"]},
+    {**VALID, "dimensions": ['country__name") OR 1=1 --']},
     {**VALID, "metric": "events') FROM auth_user --"},
     {**VALID, "metric": "Count('id')"},
     {**VALID, "chart": "bar/* */"},
@@ -158,7 +164,11 @@ def test_valid_definition_converts_to_typed_values():
 
     assert spec.range_from == datetime(2026, 11, 1, tzinfo=UTC)
     assert spec.dimensions == ("src_country",)
-    assert spec.ports == (PortRange(23, 23), PortRange(1000, 2000), PortRange(6881, 6881))
+    assert spec.ports == (
+        PortRange(23, 23),
+        PortRange(1000, 2000),
+        PortRange(6881, 6881),
+    )
     assert spec.src_networks == ("198.51.100.0/24", "2001:db8::/32")
     assert spec.devices == (3,)
     assert spec.top_n == 15
