@@ -19,7 +19,7 @@ def gateway(db) -> Device:
 
 @pytest.fixture
 def add_events(gateway):
-    """Insert ``count`` copies of one event; fields default to a telnet scan."""
+    """Insert ``count`` copies of one event, by default a telnet scan."""
 
     def add(count: int = 1, **fields) -> None:
         values = {
@@ -61,7 +61,7 @@ def countries(db):
 
 @pytest.fixture
 def make_user(db, django_user_model):
-    """Create a staff user in one of the role groups (viewer, analyst, admin)."""
+    """Create a staff user in a role group (viewer, analyst or admin)."""
     from django.contrib.auth.models import Group
 
     from events.roles import sync_roles
