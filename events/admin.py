@@ -27,6 +27,7 @@ from events.admin_filters import (
     SourceAddressFilter,
     SourceCountryFilter,
     TimeWindowFilter,
+    device_names,
 )
 from events.admin_paging import PeekPaginator, requested_page
 from events.display import visible
@@ -99,7 +100,8 @@ class EventAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
         SourceAddressFilter,
         DestinationAddressFilter,
     ]
-    list_select_related = ["device"]
+    # No join to the device table (see admin_filters.device_names).
+    list_select_related = False
     ordering = ["-occurred_at", "-id"]
     date_hierarchy = "occurred_at"
     # The search box is parsed by events.search; naming a field here only
@@ -125,7 +127,7 @@ class EventAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
     def get_list_display(self, request):
         return [
             "time",
-            "device",
+            "device_name",
             "colored_action",
             "direction",
             "protocol_text",
@@ -171,6 +173,10 @@ class EventAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
     @admin.display(description=_("time"), ordering="occurred_at")
     def time(self, obj: Event) -> str:
         return timezone.localtime(obj.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description=_("device"), ordering="device_id")
+    def device_name(self, obj: Event) -> str:
+        return device_names().get(obj.device_id, str(obj.device_id))
 
     @admin.display(description=_("action"), ordering="action")
     def colored_action(self, obj: Event) -> str:

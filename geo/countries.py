@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import pycountry
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from geo.models import Country
@@ -107,7 +107,11 @@ def refresh_countries() -> CountryResult:
         Country.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["code"],
+            # MySQL/MariaDB take the conflict target from the unique keys
+            # and refuse an explicit one.
+            unique_fields=["code"]
+            if connection.features.supports_update_conflicts_with_target
+            else None,
             update_fields=UPDATED_FIELDS,
         )
         Country.objects.exclude(code__in=codes).update(is_iso=False)
