@@ -10,7 +10,7 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check bench clean
+.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-geo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ check: lint ## Everything CI checks: lint, Django checks, migrations, tests
 
 bench: install-dev ## Print parse and end-to-end ingest figures
 	$(PY) benchmarks/ingest.py
+
+bench-geo: install-dev ## Print registry load and country lookup figures
+	$(PY) benchmarks/geo.py
 
 clean: ## Remove the virtual environment (var/ keeps your data)
 	rm -rf $(VENV)

@@ -104,14 +104,16 @@ def refresh_countries() -> CountryResult:
 
     with transaction.atomic():
         existing = set(Country.objects.values_list("code", flat=True))
+        # MySQL/MariaDB upsert on any unique key and refuse to be told which.
+        target = (
+            ["code"]
+            if connection.features.supports_update_conflicts_with_target
+            else None
+        )
         Country.objects.bulk_create(
             rows,
             update_conflicts=True,
-            # MySQL/MariaDB take the conflict target from the unique keys
-            # and refuse an explicit one.
-            unique_fields=["code"]
-            if connection.features.supports_update_conflicts_with_target
-            else None,
+            unique_fields=target,
             update_fields=UPDATED_FIELDS,
         )
         Country.objects.exclude(code__in=codes).update(is_iso=False)

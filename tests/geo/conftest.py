@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo import index
+from tests.events.conftest import device, make_event  # noqa: F401
 
 RIR_DIR = Path(__file__).parent.parent / "data" / "rir"
 
