@@ -24,6 +24,7 @@ from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Q,
     QuerySet,
@@ -450,16 +451,9 @@ class _Run:
         self.aliases = list(self.columns)
         self.notes: list[str] = []
         self.fixed_offset = None
-        if spec.is_over_time and needs_fixed_offset():
-            self.fixed_offset = timezone.localtime(window.end).utcoffset()
-            if timezone.localtime(window.start).utcoffset() != self.fixed_offset:
-                self.notes.append(
-                    _(
-                        "The database has no time zone tables, so buckets use "
-                        "one UTC offset and can be an hour off before the "
-                        "daylight saving change."
-                    )
-                )
+        self.native_sqlite = False
+        if spec.is_over_time:
+            self._choose_truncation()
 
     def execute(self) -> ReportResult:
         keys, values, more = self._rank() if self.aliases else ([()], {}, False)
@@ -485,13 +479,38 @@ class _Run:
             result.series = self._series(rows, result.buckets)
         return result
 
-    def _bucket(self):
-        """Return the truncation of ``occurred_at`` to the spec's bucket.
+    def _choose_truncation(self) -> None:
+        """Pick how ``occurred_at`` is cut into local buckets.
 
-        MySQL/MariaDB convert time zones by name only with their time zone
-        tables loaded; without them the local offset at the window's end is
-        added in UTC instead (exact for zones without daylight saving).
+        Django's truncation converts by zone name: on SQLite through a
+        Python function called per row (slow over millions of rows), on
+        MySQL/MariaDB through CONVERT_TZ, which needs the server's time zone
+        tables. Where the offset is the same at both ends of the window, a
+        fixed offset added in SQL gives the same buckets: SQLite then uses
+        its own strftime. MySQL/MariaDB without zone tables use the offset
+        at the window's end even across a change, and say so.
         """
+        start_offset = timezone.localtime(self.window.start).utcoffset()
+        end_offset = timezone.localtime(self.window.end).utcoffset()
+        vendor = connections["default"].vendor
+        if vendor == "sqlite" and start_offset == end_offset:
+            self.fixed_offset = end_offset
+            self.native_sqlite = True
+        elif vendor == "mysql" and needs_fixed_offset():
+            self.fixed_offset = end_offset
+            if start_offset != end_offset:
+                self.notes.append(
+                    _(
+                        "The database has no time zone tables, so buckets use "
+                        "one UTC offset and can be an hour off before the "
+                        "daylight saving change."
+                    )
+                )
+
+    def _bucket(self):
+        """Return the truncation of ``occurred_at`` to the spec's bucket."""
+        if self.native_sqlite:
+            return sqlite_local_truncation(self.spec.bucket, self.fixed_offset)
         truncation = TRUNCATIONS[self.spec.bucket]
         if self.fixed_offset is None:
             return truncation("occurred_at")
@@ -635,6 +654,33 @@ class _Run:
         if OTHER in series:
             ordered.append(series[OTHER])
         return ordered
+
+
+# strftime formats that cut SQLite's "YYYY-MM-DD HH:MM:SS" text to a bucket.
+SQLITE_FORMATS = {
+    Bucket.HOUR: "%Y-%m-%d %H:00:00",
+    Bucket.DAY: "%Y-%m-%d 00:00:00",
+    Bucket.WEEK: "%Y-%m-%d 00:00:00",
+    Bucket.MONTH: "%Y-%m-01 00:00:00",
+}
+
+
+def sqlite_local_truncation(bucket: str, offset: timedelta) -> Func:
+    """Cut ``occurred_at`` to local ``bucket`` starts with SQLite built-ins.
+
+    The result is local wall-clock text; ``offset`` (the zone's UTC offset)
+    is passed as a parameter. Weeks start on Monday, as TruncWeek's do.
+    """
+    modifiers = [Value(f"{offset.total_seconds():+.0f} seconds")]
+    if bucket == Bucket.WEEK:
+        modifiers += [Value("weekday 0"), Value("-6 days")]
+    return Func(
+        Value(SQLITE_FORMATS[bucket]),
+        F("occurred_at"),
+        *modifiers,
+        function="strftime",
+        output_field=DateTimeField(),
+    )
 
 
 def needs_fixed_offset() -> bool:
