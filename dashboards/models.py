@@ -180,11 +180,9 @@ class SavedReport(RangeFields):
     def spec_data(self, device_ids: list[int] | None = None) -> dict:
         """Return this report as spec keys; ``device_ids`` spares a query."""
         if device_ids is None:
-            device_ids = (
-                list(self.filter_devices.values_list("pk", flat=True))
-                if self.pk
-                else []
-            )
+            # all() uses a prefetch_related cache when the caller made one.
+            devices = self.filter_devices.all() if self.pk else []
+            device_ids = [device.pk for device in devices]
         return spec_data_from_fields(
             {
                 **{name: getattr(self, name) for name in REPORT_SPEC_FIELDS},
