@@ -4,7 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dashboards.query import Window, country_names
+from dashboards.buckets import Window
+from dashboards.dimensions import country_names
 from dashboards.spec import (
     ActionChoice,
     Bucket,

@@ -1,15 +1,15 @@
 """Run a validated ReportSpec as Django ORM aggregations over events.
 
-Every dimension, metric, filter and bucket maps to an expression written
-here; aliases are generated (``g0_0``, ``m``, ``t``) and orderings name
-only those aliases. A run issues at most three aggregate queries (rank the
+Every dimension (``dashboards.dimensions``), metric, filter and bucket
+(``dashboards.buckets``) maps to an expression written in code; aliases
+are generated (``g0_0``, ``m``, ``t``) and orderings name only those
+aliases. A run issues at most three aggregate queries (rank the
 top N keys, count them per bucket, count everything else as "other"), plus
 small lookups for labels, all under one statement time budget.
 """
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import reduce
@@ -18,71 +18,54 @@ from operator import and_, or_
 from django.conf import settings
 from django.db import connections
 from django.db.models import (
-    BinaryField,
-    Case,
     Count,
     DateTimeField,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.functions import Left, TruncDay, TruncHour, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from dashboards.buckets import (
+    BUCKET_LENGTH,
+    TRUNCATIONS,
+    Window,
+    bucket_starts,
+    needs_fixed_offset,
+    next_bucket,
+    normalize,
+    sqlite_local_truncation,
+)
+from dashboards.dimensions import (
+    DIMENSIONS,
+    OTHER,
+    Labels,
+    country_groups,
+)
 from dashboards.links import changelist_url, filter_params, inexpressible_note
 from dashboards.spec import (
-    ActionChoice,
     Bucket,
     CountryMode,
     Dimension,
-    DirectionChoice,
     Metric,
     RangeUnit,
     ReportSpec,
 )
 from dashboards.timelimit import time_limit
-from events.fields import V4_MAPPED_PREFIX, network_bounds, unpack_ip
-from events.models import Device, Event
+from events.fields import network_bounds
+from events.models import Event
 
 logger = logging.getLogger(__name__)
 
-ZERO = b"\x00"
-OTHER = None  # the key of the folded "other" row or series
 
 METRICS = {
     Metric.EVENTS: lambda: Count("pk"),
     Metric.DISTINCT_SOURCES: lambda: Count("src_ip", distinct=True),
     Metric.DISTINCT_PORTS: lambda: Count("dst_port", distinct=True),
 }
-
-TRUNCATIONS = {
-    Bucket.HOUR: TruncHour,
-    Bucket.DAY: TruncDay,
-    Bucket.WEEK: TruncWeek,
-    Bucket.MONTH: TruncMonth,
-}
-
-BUCKET_LENGTH = {
-    Bucket.HOUR: timedelta(hours=1),
-    Bucket.DAY: timedelta(days=1),
-    Bucket.WEEK: timedelta(weeks=1),
-    Bucket.MONTH: timedelta(days=31),
-}
-
-
-@dataclass(frozen=True)
-class Window:
-    """The half-open time range ``[start, end)`` a run covers (aware)."""
-
-    start: datetime
-    end: datetime
 
 
 @dataclass
@@ -116,204 +99,6 @@ class ReportResult:
     series: list[Series] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-class Labels:
-    """Names for the codes and ids a result holds, fetched once per run."""
-
-    def __init__(self) -> None:
-        self.countries: dict[str, str] = {}
-        self.devices: dict[int, str] = {}
-        self.groups: dict[int, tuple[str, list[str]]] = {}
-
-    def load(self, keys: list[tuple], dimensions: tuple[str, ...]) -> None:
-        """Fetch the names of countries and devices that occur in ``keys``."""
-        for index, dimension in enumerate(dimensions):
-            values = {key[index][0] for key in keys if key is not OTHER}
-            if dimension == Dimension.SRC_COUNTRY:
-                self.countries = country_names(values)
-            elif dimension == Dimension.DEVICE:
-                self.devices = dict(
-                    Device.objects.filter(pk__in=values).values_list("pk", "name")
-                )
-
-
-def country_names(codes: set[str] | None = None) -> dict[str, str]:
-    """Map country codes to their names in the active language."""
-    from geo.models import Country
-
-    countries = Country.objects.all()
-    if codes is not None:
-        countries = countries.filter(code__in=[code for code in codes if code])
-    return {country.code: country.display_name for country in countries}
-
-
-def country_groups() -> dict[int, tuple[str, list[str]]]:
-    """Map each country group's id to its name and member codes."""
-    from geo.models import CountryGroup
-
-    groups = CountryGroup.objects.prefetch_related("countries").order_by("name")
-    return {
-        group.pk: (group.name, sorted(c.code for c in group.countries.all()))
-        for group in groups
-    }
-
-
-# Dimensions: columns to group by, a label for a key, and changelist
-# parameters that select the same events. A key is a tuple of the
-# dimension's column values.
-
-
-def _text_label(empty: str) -> Callable:
-    return lambda values, labels: values[0] if values[0] else empty
-
-
-def _exact_param(field_name: str) -> Callable:
-    return lambda values, labels: {f"{field_name}__exact": values[0] or ""}
-
-
-def _filter_param(name: str) -> Callable:
-    """Use the changelist's own filter of that name (its sidebar shows it)."""
-    return lambda values, labels: {name: str(values[0] or "")}
-
-
-def _port_label(values, labels) -> str:
-    protocol, port = values
-    if port is None:
-        return protocol or _("(no protocol)")
-    return f"{port}/{protocol}" if protocol else str(port)
-
-
-def _port_params(values, labels) -> dict:
-    protocol, port = values
-    params = {"protocol": protocol or ""}
-    if port is None:
-        params["dst_port__isnull"] = "True"
-    else:
-        params["dst_port"] = str(port)
-    return params
-
-
-def _country_label(values, labels) -> str:
-    code = values[0]
-    if not code:
-        return _("(unknown)")
-    name = labels.countries.get(code)
-    return f"{name} ({code})" if name else code
-
-
-def _group_label(values, labels) -> str:
-    group = labels.groups.get(values[0])
-    return group[0] if group else _("(no group)")
-
-
-def _group_params(values, labels) -> dict | None:
-    group = labels.groups.get(values[0])
-    if not group or not group[1]:
-        return None
-    return {"src_country__in": ",".join(group[1])}
-
-
-def _network_label(values, labels) -> str:
-    prefix = bytes(values[0] or b"")
-    if prefix[:12] == V4_MAPPED_PREFIX and len(prefix) == 15:
-        return f"{unpack_ip(prefix.ljust(16, ZERO))}/24"
-    return f"{unpack_ip(prefix[:6].ljust(16, ZERO))}/48"
-
-
-def _network_params(values, labels) -> dict:
-    return {"src_ip": _network_label(values, labels)}
-
-
-def _choice_label(choices, empty_label) -> Callable:
-    names = dict(choices.choices)
-    return lambda values, labels: str(names.get(values[0], values[0] or empty_label))
-
-
-def _device_label(values, labels) -> str:
-    return labels.devices.get(values[0], f"#{values[0]}")
-
-
-def _network_prefix():
-    return Case(
-        When(ip_version=4, then=Left("src_ip", 15, output_field=BinaryField())),
-        default=Left("src_ip", 6, output_field=BinaryField()),
-        output_field=BinaryField(),
-    )
-
-
-def _group_case(groups: dict[int, tuple[str, list[str]]]):
-    whens = [
-        When(src_country__in=codes, then=Value(pk))
-        for pk, (name, codes) in groups.items()
-        if codes
-    ]
-    if not whens:
-        return Value(None, output_field=IntegerField())
-    return Case(*whens, default=Value(None), output_field=IntegerField())
-
-
-@dataclass(frozen=True)
-class DimensionDef:
-    columns: Callable[["Labels"], list]
-    label: Callable
-    params: Callable
-
-
-DIMENSIONS: dict[str, DimensionDef] = {
-    Dimension.DST_PORT: DimensionDef(
-        lambda labels: [F("protocol"), F("dst_port")], _port_label, _port_params
-    ),
-    Dimension.PROTOCOL: DimensionDef(
-        lambda labels: [F("protocol")],
-        _text_label(gettext_lazy("(no protocol)")),
-        _filter_param("protocol"),
-    ),
-    Dimension.SRC_COUNTRY: DimensionDef(
-        lambda labels: [F("src_country")], _country_label, _filter_param("src_country")
-    ),
-    Dimension.SRC_COUNTRY_GROUP: DimensionDef(
-        lambda labels: [_group_case(labels.groups)], _group_label, _group_params
-    ),
-    Dimension.SRC_IP: DimensionDef(
-        lambda labels: [F("src_ip")],
-        lambda values, labels: values[0],
-        _filter_param("src_ip"),
-    ),
-    Dimension.SRC_NETWORK: DimensionDef(
-        lambda labels: [_network_prefix()], _network_label, _network_params
-    ),
-    Dimension.DST_IP: DimensionDef(
-        lambda labels: [F("dst_ip")],
-        lambda values, labels: values[0],
-        _filter_param("dst_ip"),
-    ),
-    Dimension.ACTION: DimensionDef(
-        lambda labels: [F("action")],
-        _choice_label(ActionChoice, ""),
-        _exact_param("action"),
-    ),
-    Dimension.DIRECTION: DimensionDef(
-        lambda labels: [F("direction")],
-        _choice_label(DirectionChoice, ""),
-        _exact_param("direction"),
-    ),
-    Dimension.INTERFACE: DimensionDef(
-        lambda labels: [F("interface")],
-        _text_label(gettext_lazy("(no interface)")),
-        _filter_param("interface"),
-    ),
-    Dimension.DEVICE: DimensionDef(
-        lambda labels: [F("device")],
-        _device_label,
-        _filter_param("device"),
-    ),
-    Dimension.RULE: DimensionDef(
-        lambda labels: [F("rule")],
-        _text_label(gettext_lazy("(no rule)")),
-        _exact_param("rule"),
-    ),
-}
 
 
 def resolve_window(spec: ReportSpec, now: datetime) -> tuple[Window, list[str]]:
@@ -524,7 +309,7 @@ class _Run:
         if self.fixed_offset is None:
             return value
         zone = timezone.get_current_timezone()
-        return _normalize(value.replace(tzinfo=None).replace(tzinfo=zone))
+        return normalize(value.replace(tzinfo=None).replace(tzinfo=zone))
 
     def _grouped(self, events: QuerySet, with_bucket: bool) -> QuerySet:
         names = list(self.aliases)
@@ -654,87 +439,3 @@ class _Run:
         if OTHER in series:
             ordered.append(series[OTHER])
         return ordered
-
-
-# strftime formats that cut SQLite's "YYYY-MM-DD HH:MM:SS" text to a bucket.
-SQLITE_FORMATS = {
-    Bucket.HOUR: "%Y-%m-%d %H:00:00",
-    Bucket.DAY: "%Y-%m-%d 00:00:00",
-    Bucket.WEEK: "%Y-%m-%d 00:00:00",
-    Bucket.MONTH: "%Y-%m-01 00:00:00",
-}
-
-
-def sqlite_local_truncation(bucket: str, offset: timedelta) -> Func:
-    """Cut ``occurred_at`` to local ``bucket`` starts with SQLite built-ins.
-
-    The result is local wall-clock text; ``offset`` (the zone's UTC offset)
-    is passed as a parameter. Weeks start on Monday, as TruncWeek's do.
-    """
-    modifiers = [Value(f"{offset.total_seconds():+.0f} seconds")]
-    if bucket == Bucket.WEEK:
-        modifiers += [Value("weekday 0"), Value("-6 days")]
-    return Func(
-        Value(SQLITE_FORMATS[bucket]),
-        F("occurred_at"),
-        *modifiers,
-        function="strftime",
-        output_field=DateTimeField(),
-    )
-
-
-def needs_fixed_offset() -> bool:
-    """Tell if the database cannot convert to the current zone by name."""
-    connection = connections["default"]
-    if connection.vendor != "mysql":
-        return False
-    if timezone.get_current_timezone_name() in ("UTC", connection.timezone_name):
-        return False
-    return not connection.features.has_zoneinfo_database
-
-
-def bucket_starts(bucket: str, window: Window) -> list[datetime]:
-    """Every bucket start from the window's start to its end, local time.
-
-    Matches the database's truncation in the current time zone, so that
-    buckets with no events still appear (as zero) on a chart.
-    """
-    zone = timezone.get_current_timezone()
-    moment = _truncate(bucket, window.start.astimezone(zone))
-    starts = []
-    while moment < window.end:
-        starts.append(moment)
-        moment = next_bucket(bucket, moment)
-    return starts
-
-
-def _truncate(bucket: str, moment: datetime) -> datetime:
-    if bucket == Bucket.HOUR:
-        return moment.replace(minute=0, second=0, microsecond=0)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
-    if bucket == Bucket.WEEK:
-        day -= timedelta(days=day.weekday())
-    elif bucket == Bucket.MONTH:
-        day = day.replace(day=1)
-    return _normalize(day)
-
-
-def next_bucket(bucket: str, moment: datetime) -> datetime:
-    """Return the start of the bucket after the one starting at ``moment``."""
-    zone = moment.tzinfo
-    if bucket == Bucket.HOUR:
-        following = (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
-        return _truncate(bucket, following)
-    if bucket == Bucket.DAY:
-        return _normalize(moment + timedelta(days=1))
-    if bucket == Bucket.WEEK:
-        return _normalize(moment + timedelta(weeks=1))
-    year, month = (
-        (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    )
-    return _normalize(moment.replace(year=year, month=month, day=1))
-
-
-def _normalize(moment: datetime) -> datetime:
-    """Resolve a wall-clock time that a DST change skipped to a real one."""
-    return moment.astimezone(UTC).astimezone(moment.tzinfo)

@@ -4,7 +4,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import override_settings
 
-from dashboards.query import OTHER, bucket_starts, run_report
+from dashboards.buckets import Window, bucket_starts
+from dashboards.dimensions import OTHER
+from dashboards.query import run_report
 from dashboards.spec import parse_spec
 from events.models import Device
 
@@ -176,8 +178,6 @@ def test_caps_shorten_the_run_and_say_so(add_events, now):
 def test_buckets_cover_a_daylight_saving_change():
     with override_settings(TIME_ZONE="Europe/Berlin"):
         from django.utils import timezone
-
-        from dashboards.query import Window
 
         start = datetime(2026, 3, 28, 12, tzinfo=UTC)
         end = datetime(2026, 3, 30, 12, tzinfo=UTC)
