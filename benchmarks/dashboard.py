@@ -128,6 +128,13 @@ def main() -> None:
         default="clock",
         help="end the windows at the clock or at the newest event",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=int,
+        default=600,
+        help="report time limit in seconds for this run (the setting's "
+        "default would stop slow panels before they can be measured)",
+    )
     options = parser.parse_args()
     setup_django()
 
@@ -138,6 +145,8 @@ def main() -> None:
 
     from dashboards.models import Dashboard
     from events.models import Event
+
+    settings.REPORT_TIME_LIMIT = options.time_limit
 
     dashboard = Dashboard.objects.filter(owner=None).order_by("pk").first()
     if dashboard is None:
@@ -155,9 +164,12 @@ def main() -> None:
             cursor.execute("SELECT VERSION()")
             server = f"MySQL/MariaDB {cursor.fetchone()[0]}"
     print(f"database: {server}, {total:,} events; windows end {now:%Y-%m-%d %H:%M} UTC")
-    print(
-        f"statement time limit {settings.REPORT_TIME_LIMIT} s; runs: 1 + {options.runs}"
-    )
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT @@innodb_buffer_pool_size")
+            pool = cursor.fetchone()[0] / 2**20
+        print(f"InnoDB buffer pool: {pool:,.0f} MiB")
+    print(f"report time limit {options.time_limit} s; runs: 1 + {options.runs}")
     print()
     header = ("panel", "first s", "median s", "SQL", "rows", "events in window")
     print("{:42} {:>8} {:>9} {:>4} {:>5} {:>17}".format(*header))
