@@ -275,3 +275,15 @@ def test_a_tampered_definition_is_refused_before_querying_events(analyst):
     assert "definition is not valid" in page.content.decode()
     assert page.context["result"] is None
     assert not [q for q in queries if "events_event" in q["sql"]]
+
+
+def test_report_page_follows_the_browser_language(analyst, add_events, countries):
+    add_events(2, **recent(src_country="CN"))
+    report = make_report(owner=analyst, dimension_1="src_country")
+
+    page = logged_in(analyst).get(report.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja")
+
+    body = page.content.decode()
+    assert "中国 (CN)" in body
+    assert "直近 7 日間" in body
+    assert "送信元の国" in body
