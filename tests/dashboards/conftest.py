@@ -1,10 +1,18 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import translation
 
 from events.models import Device, Event
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Undo the language a request's LocaleMiddleware left active."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

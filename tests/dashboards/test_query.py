@@ -193,3 +193,23 @@ def test_buckets_cover_a_daylight_saving_change():
     local = [h.strftime("%d %H") for h in hours]
     assert len(hours) == len(set(hours)) == 48
     assert "29 01" in local and "29 03" in local and "29 02" not in local
+
+
+@pytest.mark.parametrize("bucket", ["none", "hour", "day"])
+def test_one_pass_and_database_ranking_agree(add_events, now, monkeypatch, bucket):
+    for hour, port, count in [(1, 23, 5), (2, 23, 1), (2, 22, 3), (3, 445, 2)]:
+        moment = datetime(2026, 12, 2, hour, tzinfo=UTC)
+        add_events(count, occurred_at=moment, dst_port=port)
+    add_events(2, occurred_at=datetime(2026, 12, 2, 3, tzinfo=UTC), dst_port=None)
+    chart = "table" if bucket == "none" else "line"
+    definition = spec(bucket=bucket, dimensions=["dst_port"], top_n=2, chart=chart)
+
+    one_pass = run_report(definition, now)
+    monkeypatch.setattr("dashboards.query.SINGLE_PASS_MAX_GROUPS", 1)
+    three_queries = run_report(definition, now)
+
+    def cells(result):
+        return [(row.bucket, row.labels, row.value) for row in result.rows]
+
+    assert cells(one_pass) == cells(three_queries)
+    assert sum(row.value for row in one_pass.rows) == 13
