@@ -10,7 +10,7 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-geo clean
+.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-geo bench-dashboard clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ bench: install-dev ## Print parse and end-to-end ingest figures
 
 bench-geo: install-dev ## Print registry load and country lookup figures
 	$(PY) benchmarks/geo.py
+
+bench-dashboard: install-dev ## Print the default dashboard's panel and page times
+	$(PY) benchmarks/dashboard.py
 
 clean: ## Remove the virtual environment (var/ keeps your data)
 	rm -rf $(VENV)
