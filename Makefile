@@ -10,7 +10,14 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-geo bench-dashboard clean
+.PHONY: help install install-dev run migrate demo test lint fmt check bench bench-admin bench-geo bench-dashboard clean
+
+# `make demo` keeps its own database so demo events never mix with real ones.
+DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/var/demo.sqlite3
+DEMO_EVENTS ?= 300000
+# Registry files: the shared copy beside the checkout if present, else the
+# bundled one.
+RIR_DIR := $(firstword $(wildcard ../shared/data/rir) tests/data/rir)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,6 +39,13 @@ run: migrate ## Install, migrate, create the admin, start listener + web + sched
 	$(PY) manage.py createadmin
 	$(PY) manage.py runall
 
+demo: install ## Start with registry data and DEMO_EVENTS synthetic events (own database)
+	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py migrate --no-input -v 0
+	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py refresh_geo --source $(RIR_DIR)
+	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py seeddemo --events $(DEMO_EVENTS) --days 30 --if-empty
+	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py createadmin
+	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py runall
+
 test: install-dev ## Run the test suite (SQLite, or FWSIEM_DATABASE_URL)
 	$(PY) -m pytest
 
@@ -50,6 +64,9 @@ check: lint ## Everything CI checks: lint, Django checks, migrations, tests
 
 bench: install-dev ## Print parse and end-to-end ingest figures
 	$(PY) benchmarks/ingest.py
+
+bench-admin: install-dev ## Print changelist figures at 10 million events (MySQL/MariaDB URL)
+	$(PY) benchmarks/admin.py
 
 bench-geo: install-dev ## Print registry load and country lookup figures
 	$(PY) benchmarks/geo.py

@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,12 @@ from events.admin_filters import (
     TimeWindowFilter,
     device_names,
 )
-from events.admin_paging import PeekPaginator, requested_page
+from events.admin_paging import (
+    PeekPaginator,
+    narrowed,
+    newest_event_time,
+    requested_page,
+)
 from events.display import visible
 from events.exporting import EventResource, exceeds_limit, export_row_limit
 from events.models import Device, DeviceAddress, Event, UnparsedMessage
@@ -141,7 +147,12 @@ class EventAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
         return ["time"]
 
     def get_paginator(self, request, queryset, per_page, **kwargs):
-        return PeekPaginator(queryset, per_page, requested_page(request), **kwargs)
+        newest = None
+        if ORDER_VAR not in request.GET and narrowed(request):
+            newest = newest_event_time()
+        return PeekPaginator(
+            queryset, per_page, requested_page(request), newest=newest, **kwargs
+        )
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -14,8 +14,8 @@ from datetime import timedelta
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +55,7 @@ PORT_NAMES = {
 SAMPLE_SIZE = 5_000
 SAMPLE_SECONDS = 300
 DEVICE_NAMES_KEY = "fwsiem:events:device-names"
+RECENT_BOUND_KEY = "fwsiem:events:recent-bound"
 
 
 class ValueListFilter(admin.SimpleListFilter):
@@ -112,7 +113,7 @@ class DeviceFilter(ValueListFilter):
         if self.value() is None:
             return queryset
         if not self.value().isdigit():
-            raise ValidationError(_("Unknown device."))
+            raise IncorrectLookupParameters(_("Unknown device."))
         return queryset.filter(device_id=int(self.value()))
 
 
@@ -135,7 +136,7 @@ class IPVersionFilter(ValueListFilter):
 
     def queryset(self, request, queryset):
         if self.value() not in (None, "4", "6"):
-            raise ValidationError(_("The IP version is 4 or 6."))
+            raise IncorrectLookupParameters(_("The IP version is 4 or 6."))
         return super().queryset(request, queryset)
 
 
@@ -167,7 +168,7 @@ class DestinationPortFilter(ValueListFilter):
         if self.value() is None:
             return queryset
         if not self.value().isdigit():
-            raise ValidationError(_("A port is a number."))
+            raise IncorrectLookupParameters(_("A port is a number."))
         return queryset.filter(dst_port=int(self.value()))
 
 
@@ -204,7 +205,7 @@ class AddressFilter(admin.SimpleListFilter):
         try:
             first, last = network_bounds(self.value())
         except ValueError:
-            raise ValidationError(_("Not an address or block.")) from None
+            raise IncorrectLookupParameters(_("Not an address or block.")) from None
         return queryset.filter(**{f"{self.field}__range": (first, last)})
 
 
@@ -249,27 +250,41 @@ def port_label(port: int) -> str:
 def recent_values(field: str) -> list[str]:
     """Return the distinct values of ``field`` among the newest events.
 
-    Reads at most SAMPLE_SIZE rows through the time index and caches the
-    answer for SAMPLE_SECONDS, so a page view costs nothing most of the
-    time and a bounded index scan otherwise. Values seen only in older
-    events are missing from the choices but still work from a link.
+    Reads the events since ``recent_bound()`` (about SAMPLE_SIZE rows, by
+    the time index) and caches the answer for SAMPLE_SECONDS, so a page
+    view costs nothing most of the time and a bounded range scan
+    otherwise. Values seen only in older events are missing from the
+    choices but still work from a link.
     """
     key = f"fwsiem:events:recent:{field}"
     values = cache.get(key)
     if values is None:
-        # The time bound first, read from the index alone; asked for the
-        # rows directly, MySQL/MariaDB may prefer a full scan and a sort.
-        times = Event.objects.order_by("-occurred_at").values_list(
-            "occurred_at", flat=True
-        )
-        bound = list(times[SAMPLE_SIZE - 1 : SAMPLE_SIZE]) or [times.last()]
+        bound = recent_bound()
         found = set()
-        if bound[0] is not None:
-            recent = Event.objects.filter(occurred_at__gte=bound[0])
+        if bound is not None:
+            recent = Event.objects.filter(occurred_at__gte=bound)
             found = set(recent.values_list(field, flat=True).distinct())
         values = sorted(found - {""})
         cache.set(key, values, SAMPLE_SECONDS)
     return values
+
+
+def recent_bound():
+    """Return the time of the SAMPLE_SIZE-th newest event (or the oldest).
+
+    Read from the time index alone; asked for the sampled rows directly,
+    MySQL/MariaDB may prefer a full scan and a sort. Cached with the
+    samples. None when there are no events.
+    """
+    bound = cache.get(RECENT_BOUND_KEY)
+    if bound is None:
+        times = Event.objects.order_by("-occurred_at").values_list(
+            "occurred_at", flat=True
+        )
+        found = list(times[SAMPLE_SIZE - 1 : SAMPLE_SIZE]) or [times.last()]
+        bound = found[0]
+        cache.set(RECENT_BOUND_KEY, bound, SAMPLE_SECONDS)
+    return bound
 
 
 def country_names() -> dict[str, str]:

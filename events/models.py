@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from events.display import visible
 from events.fields import IPAddressBinaryField, network_bounds
 
 
@@ -190,9 +191,9 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         port = f":{self.dst_port}" if self.dst_port is not None else ""
-        return (
-            f"{self.action or '-'} {self.protocol} {self.src_ip} > {self.dst_ip}{port}"
-        )
+        # The protocol is text from the log; shown in page titles.
+        protocol = visible(self.protocol)
+        return f"{self.action or '-'} {protocol} {self.src_ip} > {self.dst_ip}{port}"
 
 
 class UnparsedMessage(models.Model):

@@ -252,3 +252,7 @@ FWSIEM_COMMON_PORTS = [
 ]
 # Largest export of events; a larger one is refused with a message.
 FWSIEM_EXPORT_MAX_ROWS = env_int("FWSIEM_EXPORT_MAX_ROWS", 100_000)
+# django-import-export: importing needs the model's add permission (so
+# viewers and analysts cannot import); event exports check their own
+# permission (events.export_event, see events/roles.py).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"

@@ -1,8 +1,17 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 
 from events.models import Device, DeviceAddress, Event
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached filter choices and device names must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = _("Create the viewer, analyst and admin groups and set their rights.")
 
     def handle(self, *args, **options) -> None:
-        counts = sync_roles(options.get("database") or "default")
+        counts = sync_roles()
         for name, count in counts.items():
             self.stdout.write(
                 _("%(role)s: %(count)d permissions") % {"role": name, "count": count}
