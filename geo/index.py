@@ -30,6 +30,13 @@ AF_INET = socket.AF_INET
 AF_INET6 = socket.AF_INET6
 inet_pton = socket.inet_pton
 TOP_SIZE = 1 << 16
+# A block with more segments than this gets a sub-table over SUB_BITS bits.
+LEAF_SEGMENTS = 64
+SUB_BITS = 8
+SUB_MASK = (1 << SUB_BITS) - 1
+# Where the first sub-table's bits start, below the top 16 bits.
+V4_SUB_SHIFT = 32 - 16 - SUB_BITS
+V6_SUB_SHIFT = 128 - 16 - SUB_BITS
 # A rebuild that raced with a pointer flip is retried this many times.
 BUILD_ATTEMPTS = 3
 
@@ -125,19 +132,31 @@ class CountryIndex:
 
 def _top_table(bounds: list[int], codes: list[str], bits: int) -> list:
     """Return the per-block table over the top 16 bits (see CountryIndex)."""
-    shift = bits - 16
+    return _table(bounds, codes, 0, bits - 16, 16)
+
+
+def _table(bounds: list[int], codes: list[str], base: int, shift: int, width: int):
+    """Return the table of the ``2**width`` blocks of ``2**shift`` addresses.
+
+    Entry: a code where the block has one answer; the block's own boundary
+    and code lists when it has at most LEAF_SEGMENTS segments; else a
+    sub-table over the next SUB_BITS bits, so a crowded block (a busy IPv6
+    /16) costs another list index instead of a long bisect.
+    """
     table: list = []
-    for block in range(TOP_SIZE):
-        low = block << shift
+    for block in range(1 << width):
+        low = base + (block << shift)
         high = low + (1 << shift) - 1
         start = bisect_right(bounds, low)
         end = bisect_right(bounds, high)
         if start == end:
             table.append(codes[start - 1])
-        else:
+        elif end - start < LEAF_SEGMENTS or shift < SUB_BITS:
             table.append(
                 ([low, *bounds[start:end]], [codes[start - 1], *codes[start:end]])
             )
+        else:
+            table.append(_table(bounds, codes, low, shift - SUB_BITS, SUB_BITS))
     return table
 
 
@@ -152,20 +171,27 @@ def _make_lookups(v4_top: list, v6_top: list) -> tuple[Callable, Callable]:
         from_bytes=int.from_bytes,
         bisect=bisect_right,
         text=str,
+        table=list,
+        descend=descend,
     ) -> str:
         if packed[:12] == prefix:
             number = from_bytes(packed[12:])
             entry = v4_top[number >> 16]
+            below = V4_SUB_SHIFT
         elif len(packed) == 16:
             number = from_bytes(packed)
             entry = v6_top[number >> 112]
+            below = V6_SUB_SHIFT
         elif len(packed) == 4:
             number = from_bytes(packed)
             entry = v4_top[number >> 16]
+            below = V4_SUB_SHIFT
         else:
             return ""
         if entry.__class__ is text:
             return entry
+        if entry.__class__ is table:
+            return descend(entry, number, below)
         bounds, codes = entry
         return codes[bisect(bounds, number) - 1]
 
@@ -177,6 +203,8 @@ def _make_lookups(v4_top: list, v6_top: list) -> tuple[Callable, Callable]:
         from_bytes=int.from_bytes,
         bisect=bisect_right,
         text=str,
+        table=list,
+        descend=descend,
     ) -> str:
         if address.__class__ is not text:
             return lookup_packed(address)
@@ -191,10 +219,23 @@ def _make_lookups(v4_top: list, v6_top: list) -> tuple[Callable, Callable]:
         entry = v4_top[number >> 16]
         if entry.__class__ is text:
             return entry
+        if entry.__class__ is table:
+            return descend(entry, number, V4_SUB_SHIFT)
         bounds, codes = entry
         return codes[bisect(bounds, number) - 1]
 
     return lookup_packed, lookup
+
+
+def descend(entry: list, number: int, shift: int) -> str:
+    """Follow sub-tables (see _table) down to the answer for ``number``."""
+    while entry.__class__ is list:
+        entry = entry[(number >> shift) & SUB_MASK]
+        shift -= SUB_BITS
+    if entry.__class__ is str:
+        return entry
+    bounds, codes = entry
+    return codes[bisect_right(bounds, number) - 1]
 
 
 def _count_overlaps(items: list[SourceRange]) -> tuple[int, int]:

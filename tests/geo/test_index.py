@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+import geo.index
 from events.fields import pack_ip
 from geo.index import CountryIndex, SourceRange
 
@@ -140,7 +141,11 @@ def test_adjacent_ranges_of_one_country_merge_into_one_segment():
     assert index.v4_codes == ["", "JP", ""]
 
 
-def test_random_ranges_with_overlaps_match_a_brute_force_reading():
+@pytest.mark.parametrize("leaf_segments", [64, 2])
+def test_random_ranges_with_overlaps_match_a_brute_force_reading(
+    monkeypatch, leaf_segments
+):
+    monkeypatch.setattr(geo.index, "LEAF_SEGMENTS", leaf_segments)
     rng = random.Random(20240101)
     registries = ["afrinic", "apnic", "arin", "lacnic", "ripencc"]
     ranges = []
@@ -189,3 +194,28 @@ def test_top_table_blocks_hold_the_same_answers_as_the_bounds():
         address = ipaddress.IPv4Address(number)
         expected = next((r.code for r in ranges if r.first <= number <= r.last), "")
         assert index.lookup(str(address)) == expected
+
+
+def test_crowded_ipv6_block_uses_sub_tables_and_answers_exactly():
+    rng = random.Random(6)
+    starts = sorted(rng.sample(range(1 << 20), 3000))
+    ranges = [
+        SourceRange(
+            6,
+            (0x2A00 << 112) + (start << 92),
+            (0x2A00 << 112) + (start << 92) + (1 << 92) - 1,
+            rng.choice(["DE", "FR", "NL"]),
+            OLD,
+            "ripencc",
+        )
+        for start in starts
+    ]
+    index = CountryIndex.build(ranges, ())
+    by_first = {item.first >> 92: item.code for item in ranges}
+
+    for _ in range(5000):
+        number = (0x2A00 << 112) + rng.getrandbits(112)
+        expected = by_first.get(number >> 92, "")
+        address = str(ipaddress.IPv6Address(number))
+        assert index.lookup(address) == expected, address
+        assert index.lookup_packed(ipaddress.IPv6Address(number).packed) == expected
