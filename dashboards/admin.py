@@ -1,9 +1,9 @@
 """Admin pages where reports and dashboards are built and listed.
 
-Everyone with view permission sees shared rows and their own; only the
-owner (or a superuser) changes or deletes a report or dashboard, except
-those that came with fwsiem (no owner), which anyone allowed to change
-reports may edit.
+Everyone with view permission sees shared rows and their own. Among those
+with the change or delete permission, only the owner (or a superuser)
+changes or deletes a report or dashboard, except those that came with
+fwsiem (no owner), which any of them may.
 """
 
 from django.contrib import admin
