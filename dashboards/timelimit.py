@@ -35,7 +35,7 @@ class ReportTimeout(Exception):
                 "The report took longer than %(seconds)s s and was stopped. "
                 "Narrow the time range or add filters."
             )
-            % {"seconds": f"{seconds:g}"}
+            % {"seconds": f"{seconds:.3g}"}
         )
 
 

@@ -9,6 +9,7 @@ needs the export permission (analysts).
 import logging
 import time
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
@@ -49,10 +50,16 @@ def _device_ids(report: SavedReport) -> list[int]:
     return [device.pk for device in report.filter_devices.all()]
 
 
-def panel_context(report: SavedReport, key: str, override: dict | None = None) -> dict:
+def panel_context(
+    report: SavedReport,
+    key: str,
+    override: dict | None = None,
+    seconds: float | None = None,
+) -> dict:
     """Run one report and return what its template part needs.
 
-    ``override`` replaces the report's range keys. Errors (an invalid
+    ``override`` replaces the report's range keys; ``seconds`` narrows the
+    time budget. Errors (an invalid
     stored definition, a timeout) become a message in the returned context
     instead of an exception, so that one failing panel leaves the others.
     """
@@ -65,7 +72,7 @@ def panel_context(report: SavedReport, key: str, override: dict | None = None) -
     }
     try:
         spec = parse_spec({**report.spec_data(_device_ids(report)), **(override or {})})
-        result = run_report(spec)
+        result = run_report(spec, seconds=seconds)
     except SpecError as error:
         context["error"] = _("This report's definition is not valid: %(error)s") % {
             "error": error
@@ -143,13 +150,18 @@ def dashboard_page(request, pk: int):
         reports = SavedReport.objects.visible_to(request.user)
         visible = set(reports.values_list("pk", flat=True))
     panels = []
+    deadline = began + settings.DASHBOARD_TIME_LIMIT
     for panel in dashboard.panels.select_related("report").prefetch_related(
         "report__filter_devices"
     ):
-        if panel.report_id in visible:
-            context = panel_context(panel.report, f"panel-{panel.pk}", override)
-        else:
+        left = deadline - time.monotonic()
+        if panel.report_id not in visible:
             context = {"report": panel.report, "error": _("This report is private.")}
+        elif left <= 0:
+            context = {"report": panel.report, "error": _spent_message()}
+        else:
+            key = f"panel-{panel.pk}"
+            context = panel_context(panel.report, key, override, seconds=left)
         panels.append({**context, "panel": panel})
 
     context = {
@@ -162,8 +174,17 @@ def dashboard_page(request, pk: int):
         ],
         "chosen_range": chosen if chosen in RANGE_CHOICES else "",
         "seconds": time.monotonic() - began,
+        "can_change": request.user.has_perm("dashboards.change_dashboard")
+        and may_edit(request.user, dashboard),
     }
     return render(request, "dashboards/dashboard.html", context)
+
+
+def _spent_message() -> str:
+    return _(
+        "Not computed: the panels above used the dashboard's whole time "
+        "budget of %(seconds)d s."
+    ) % {"seconds": settings.DASHBOARD_TIME_LIMIT}
 
 
 def _override(dashboard: Dashboard, chosen: str) -> dict | None:

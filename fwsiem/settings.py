@@ -183,6 +183,8 @@ REPORT_TIME_LIMIT = env_int("FWSIEM_REPORT_TIME_LIMIT", 20)
 REPORT_MAX_DAYS = env_int("FWSIEM_REPORT_MAX_DAYS", 400)
 REPORT_MAX_TOP_N = env_int("FWSIEM_REPORT_MAX_TOP_N", 50)
 REPORT_MAX_BUCKETS = env_int("FWSIEM_REPORT_MAX_BUCKETS", 2000)
+# A dashboard page's panels share this budget; later panels get what is left.
+DASHBOARD_TIME_LIMIT = env_int("FWSIEM_DASHBOARD_TIME_LIMIT", 60)
 
 # Geo data: the registries' delegated files (RIR statistics exchange format)
 GEO_REGISTRY_URLS = {

@@ -287,3 +287,16 @@ def test_report_page_follows_the_browser_language(analyst, add_events, countries
     assert "中国 (CN)" in body
     assert "直近 7 日間" in body
     assert "送信元の国" in body
+
+
+@override_settings(DASHBOARD_TIME_LIMIT=0)
+def test_dashboard_panels_share_one_time_budget(analyst, add_events):
+    add_events(1, **recent())
+    dashboard = Dashboard.objects.get(owner=None)
+
+    page = logged_in(analyst).get(dashboard.get_absolute_url())
+
+    assert page.status_code == 200
+    assert all(
+        panel["error"].startswith("Not computed") for panel in page.context["panels"]
+    )
