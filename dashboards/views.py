@@ -156,7 +156,7 @@ def dashboard_page(request, pk: int):
     ):
         left = deadline - time.monotonic()
         if panel.report_id not in visible:
-            context = {"report": panel.report, "error": _("This report is private.")}
+            context = {"private": True, "error": _("This report is private.")}
         elif left <= 0:
             context = {"report": panel.report, "error": _spent_message()}
         else:

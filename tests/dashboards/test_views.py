@@ -232,6 +232,7 @@ def test_dashboard_hides_private_panels_of_other_users(viewer, analyst):
     assert page.status_code == 200
     assert page.context["panels"][0]["error"] == "This report is private."
     assert page.context["panels"][0].get("result") is None
+    assert "secret ports" not in page.content.decode()
 
 
 def test_data_from_the_network_is_escaped_in_the_page_and_chart(analyst, add_events):
