@@ -7,6 +7,7 @@ report is always one that can run.
 
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import (
@@ -58,28 +59,28 @@ def country_choices() -> list[tuple[str, str]]:
 
 class SavedReportForm(forms.ModelForm):
     filter_actions = forms.MultipleChoiceField(
-        label=_("actions"),
+        label=capfirst(_("actions")),
         choices=ActionChoice.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("None ticked: every action."),
     )
     filter_directions = forms.MultipleChoiceField(
-        label=_("directions"),
+        label=capfirst(_("directions")),
         choices=DirectionChoice.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("None ticked: both directions."),
     )
     filter_protocols = forms.MultipleChoiceField(
-        label=_("protocols"),
+        label=capfirst(_("protocols")),
         choices=ProtocolChoice.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("None ticked: every protocol."),
     )
     filter_countries = forms.MultipleChoiceField(
-        label=_("source countries"),
+        label=capfirst(_("source countries")),
         choices=country_choices,
         widget=FilteredSelectMultiple(_("countries"), is_stacked=False),
         required=False,
