@@ -10,7 +10,7 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check messages bench bench-geo bench-admin clean
+.PHONY: help install install-dev run migrate demo test lint fmt check messages bench bench-geo bench-admin bench-dashboard clean
 
 # `make demo` keeps its own database so demo events never mix with real ones.
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/var/demo.sqlite3
@@ -70,11 +70,14 @@ messages: install ## Update and compile the Japanese catalogue after adding stri
 bench: install-dev ## Print parse and end-to-end ingest figures
 	$(PY) benchmarks/ingest.py
 
+bench-admin: install-dev ## Print changelist figures at 10 million events (MySQL/MariaDB URL)
+	$(PY) benchmarks/admin.py
+
 bench-geo: install-dev ## Print registry load and country lookup figures
 	$(PY) benchmarks/geo.py
 
-bench-admin: install-dev ## Print changelist figures at 10 million events (MySQL/MariaDB URL)
-	$(PY) benchmarks/admin.py
+bench-dashboard: install-dev ## Print the default dashboard's panel and page times
+	$(PY) benchmarks/dashboard.py
 
 clean: ## Remove the virtual environment (var/ keeps your data)
 	rm -rf $(VENV)

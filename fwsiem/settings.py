@@ -160,6 +160,12 @@ USE_TZ = True
 # Static files
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package, for report charts.
+    "dashboards.staticfinders.PlotlyFinder",
+]
 
 # Listener
 SYSLOG_UDP = env_list("FWSIEM_SYSLOG_UDP", ["127.0.0.1:5514"])
@@ -179,6 +185,14 @@ if not 1 <= INGEST_HEALTH_SECONDS <= 60 or 60 % INGEST_HEALTH_SECONDS:
     raise ImproperlyConfigured(
         "FWSIEM_INGEST_HEALTH_SECONDS must divide 60 (1, 2, 3, 5, ..., 30, 60)."
     )
+
+# Reports: every run is bounded in time and size; a capped run says so.
+REPORT_TIME_LIMIT = env_int("FWSIEM_REPORT_TIME_LIMIT", 20)
+REPORT_MAX_DAYS = env_int("FWSIEM_REPORT_MAX_DAYS", 400)
+REPORT_MAX_TOP_N = env_int("FWSIEM_REPORT_MAX_TOP_N", 50)
+REPORT_MAX_BUCKETS = env_int("FWSIEM_REPORT_MAX_BUCKETS", 2000)
+# A dashboard page's panels share this budget; later panels get what is left.
+DASHBOARD_TIME_LIMIT = env_int("FWSIEM_DASHBOARD_TIME_LIMIT", 60)
 
 # Geo data: the registries' delegated files (RIR statistics exchange format)
 GEO_REGISTRY_URLS = {
