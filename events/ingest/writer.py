@@ -23,6 +23,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -79,6 +80,21 @@ RETRY_PAUSE_MAX = 10.0
 # (16 MiB) even if every character took four bytes.
 STATEMENT_CHARS_MAX = 4_000_000
 DEVICE_RELOAD_SECONDS = 30.0
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A batch turned into rows, ready for one transaction.
+
+    ``events`` and ``unparsed`` are INSERT parameters, ``seen`` the ids of
+    the devices heard from, ``statements`` the inline INSERTs of the events
+    on MySQL/MariaDB (None where the cursor's parameters are used).
+    """
+
+    events: list[tuple]
+    unparsed: list[tuple]
+    seen: set[int]
+    statements: list[str] | None
 
 
 class RowRejected(Exception):
@@ -200,13 +216,62 @@ class BatchWriter:
         self.inline: bool | None = None
 
     def run(self) -> None:
+        """Thread body: build each batch's rows while the last one commits.
+
+        This thread turns messages into rows and SQL text; a second thread
+        ("writer-db") executes them. The database works on one batch while
+        Python prepares the next, instead of each waiting for the other.
+        At most one prepared batch waits between the two, so an outage
+        still backs up into the queue as before.
+        """
+        handoff: queue.Queue = queue.Queue(maxsize=1)
+        built = threading.Event()
+        executor = threading.Thread(
+            target=self._execute, args=(handoff, built), name="writer-db", daemon=True
+        )
+        executor.start()
         try:
             while not (self.stop.is_set() and self.items.empty()):
                 batch = self._collect()
+                if batch:
+                    self._hand_off(handoff, batch)
                 try:
-                    if batch:
-                        self.write(batch)
                     self._reload_devices()
+                except Exception:
+                    logger.exception("device or country reload failed")
+        finally:
+            built.set()
+            executor.join()
+            connection.close()
+
+    def _hand_off(self, handoff: queue.Queue, batch: list[Received]) -> None:
+        try:
+            prepared = self._prepare(batch)
+        except Exception:
+            # The executor's own path builds the rows again, item by item.
+            logger.exception("cannot prepare a batch; writing it row by row")
+            prepared = None
+        while True:
+            try:
+                handoff.put((batch, prepared), timeout=0.2)
+                return
+            except queue.Full:
+                if self.give_up.is_set():
+                    self.unwritten.extend(batch)
+                    return
+
+    def _execute(self, handoff: queue.Queue, built: threading.Event) -> None:
+        """Executor thread body: commit prepared batches until all are done."""
+        try:
+            while True:
+                try:
+                    batch, prepared = handoff.get(timeout=0.2)
+                except queue.Empty:
+                    if built.is_set():
+                        return
+                    continue
+                try:
+                    self.write(batch, prepared)
                 except Exception:
                     # Never die quietly while the listener goes on reading:
                     # keep the batch for the spool and carry on.
@@ -253,19 +318,22 @@ class BatchWriter:
             logger.warning("device reload failed; keeping the cached devices")
             connection.close()
 
-    def write(self, batch: list[Received]) -> None:
+    def write(self, batch: list[Received], prepared: "Prepared | None" = None) -> None:
         """Commit ``batch``, waiting out outages; never raises for the DB.
 
-        Returns early only when ``give_up`` is set during an outage (the
-        listener's shutdown deadline); what is left is then in
-        ``unwritten``. Halves already committed are never written twice.
+        ``prepared`` is the batch's rows built beforehand (``_prepare``);
+        it serves the first attempt only. Returns early only when
+        ``give_up`` is set during an outage (the listener's shutdown
+        deadline); what is left is then in ``unwritten``. Halves already
+        committed are never written twice.
         """
         chunks = [batch]
         pause = 0.5
         while chunks:
             chunk = chunks.pop()
             try:
-                self._write_chunk(chunk, chunks)
+                self._write_chunk(chunk, chunks, prepared)
+                prepared = None
                 pause = 0.5
                 continue
             except DatabaseError as error:
@@ -282,13 +350,15 @@ class BatchWriter:
                 return
             pause = min(pause * 2, RETRY_PAUSE_MAX)
 
-    def _write_chunk(self, chunk: list[Received], chunks: list) -> None:
+    def _write_chunk(
+        self, chunk: list[Received], chunks: list, prepared: "Prepared | None"
+    ) -> None:
         """Insert ``chunk``, or split it onto ``chunks`` if a row is refused.
 
         Raises DatabaseError only for transient errors (outage, lock).
         """
         try:
-            self._insert(chunk)
+            self._insert(chunk, prepared=prepared)
             return
         except DatabaseError as error:
             if is_transient(error):
@@ -319,13 +389,29 @@ class BatchWriter:
                 item.transport, "refused_by_database", key=device_key(item)
             )
 
-    def _insert(
-        self, batch: Iterable[Received], extra_unparsed: list[tuple] = ()
-    ) -> None:
+    def _prepare(self, batch: list[Received]) -> "Prepared":
+        """Build a batch's rows, and its SQL once the connection is known."""
         events, unparsed, seen = self._rows(batch)
-        unparsed.extend(extra_unparsed)
+        statements = None
+        if self.inline and events:
+            statements = list(inline_inserts(self.event_head, events))
+        return Prepared(events, unparsed, seen, statements)
+
+    def _insert(
+        self,
+        batch: Iterable[Received],
+        extra_unparsed: list[tuple] = (),
+        prepared: "Prepared | None" = None,
+    ) -> None:
+        if prepared is None:
+            prepared = Prepared(*self._rows(batch), None)
+        events, seen = prepared.events, prepared.seen
+        unparsed = [*prepared.unparsed, *extra_unparsed]
         with transaction.atomic(), connection.cursor() as cursor:
-            if events:
+            if prepared.statements is not None:
+                for statement in prepared.statements:
+                    cursor.execute(statement)
+            elif events:
                 self._insert_events(cursor, events)
             if unparsed:
                 cursor.executemany(self.unparsed_sql, unparsed)
