@@ -4,8 +4,9 @@ The index holds, per address family, a sorted list of segment boundaries
 and a parallel list of country codes: segment ``i`` runs from
 ``bounds[i]`` to ``bounds[i + 1] - 1`` and belongs to ``codes[i]`` (``""``
 for addresses no registry gives a country). Overlapping ranges are
-resolved while the segments are built, so a lookup is one ``bisect`` and
-one list index, with no per-lookup comparison of range ends.
+resolved while the segments are built, so a lookup never compares range
+ends; tables over the leading bits (see CountryIndex) then answer most
+lookups by indexing alone.
 
 The module keeps one active index. ``reload_if_changed`` rebuilds a new
 one off to the side when a registry's active snapshot changes and swaps it
@@ -65,9 +66,14 @@ class CountryIndex:
     """Immutable lookup structure; build it with ``build`` and share freely.
 
     Besides the boundaries, each family has a table over the top 16 bits of
-    its address space: an entry is the code when that whole block has one
-    answer (most of the IPv4 space), else the block's own short boundary and
-    code lists to bisect. Most lookups are then one list index.
+    its address space. A slot holds the answer when that whole block has
+    one (most of the IPv4 space), else it leads to a sub-table over the
+    next bits or to a short boundary list to bisect (see _TableBuilder).
+    Slots are small numbers in arrays, not object pointers, so the tables
+    stay compact and a lookup touches few cache lines. IPv6 is read from
+    its upper 64 bits when every boundary falls on a /64 (always so for
+    registry files: none delegates longer than /64), which keeps its
+    numbers half the size.
 
     ``lookup(address)`` takes text or packed bytes; ``lookup_packed(packed)``
     takes the 16-byte storage form of ``events.fields`` (4 bytes are taken
@@ -245,6 +251,8 @@ class _TableBuilder:
 def _make_lookups(tables: _Tables) -> tuple[Callable, Callable]:
     code_count = len(tables.codes)
     v6_shift = tables.v6_cut * 8 - TOP_BITS
+    # IPv6 numbers above this are not IPv4-mapped, no need to compare bytes.
+    mapped_above = 0 if tables.v6_cut == 8 else (1 << 48) - 1
 
     # Defaults bind every name the hot path uses as a local variable, the
     # fastest access CPython has. The descent is written out in both
@@ -296,6 +304,7 @@ def _make_lookups(tables: _Tables) -> tuple[Callable, Callable]:
         code_count=code_count,
         nodes=tables.nodes,
         prefix=V4_MAPPED_PREFIX,
+        mapped_above=mapped_above,
         lookup_packed=lookup_packed,
         pton=inet_pton,
         from_bytes=int.from_bytes,
@@ -310,12 +319,12 @@ def _make_lookups(tables: _Tables) -> tuple[Callable, Callable]:
         try:
             if ":" in address:
                 packed = pton(AF_INET6, address)
-                if packed[:12] == prefix:
+                number = from_bytes(packed[:v6_cut])
+                if number > mapped_above or packed[:12] != prefix:
+                    value = v6_top[number >> v6_shift]
+                else:
                     number = from_bytes(packed[12:])
                     value = v4_top[number >> V4_SHIFT]
-                else:
-                    number = from_bytes(packed[:v6_cut])
-                    value = v6_top[number >> v6_shift]
             else:
                 number = from_bytes(pton(AF_INET, address))
                 value = v4_top[number >> V4_SHIFT]
