@@ -35,12 +35,13 @@ LOW_64 = (1 << 64) - 1
 # The top table of each family is indexed by the first TOP_BITS bits.
 TOP_BITS = 16
 V4_SHIFT = 32 - TOP_BITS
-# A block with at most this many boundaries inside is a leaf to bisect.
+# A block with at most this many boundaries inside, and no exact sub-table
+# within SLOT_BUDGET, is a leaf to bisect.
 LEAF_SEGMENTS = 8
 # Sub-table width: at most MAX_WIDTH bits; an exact width may spend up to
 # SLOT_BUDGET slots per boundary, any other about 2**EXTRA_BITS.
 MAX_WIDTH = 16
-SLOT_BUDGET = 64
+SLOT_BUDGET = 256
 EXTRA_BITS = 2
 # A rebuild that raced with a pointer flip is retried this many times.
 BUILD_ATTEMPTS = 3
@@ -186,9 +187,9 @@ class _TableBuilder:
     block falls on a multiple of ``2**k`` addresses and that costs at most
     SLOT_BUDGET slots per boundary, slots of ``2**k`` addresses each have a
     single answer (registry ranges are aligned prefixes, so this is the
-    usual case). Otherwise the width gives about one slot per boundary times
-    ``2**EXTRA_BITS``, and crowded slots are cut again. A block with at most
-    LEAF_SEGMENTS boundaries becomes a leaf instead.
+    usual case). Otherwise a block with at most LEAF_SEGMENTS boundaries
+    becomes a leaf, and a larger one a sub-table of about ``2**EXTRA_BITS``
+    slots per boundary whose crowded slots are cut again.
     """
 
     def __init__(self, code_ids: dict[str, int]) -> None:
@@ -207,13 +208,15 @@ class _TableBuilder:
         count = end - start
         if count == 0:
             return self.code_ids[codes[start - 1]]
-        if count <= LEAF_SEGMENTS:
+
+        offsets = (bound - low for bound in bounds[start:end])
+        zeros = min((offset & -offset).bit_length() - 1 for offset in offsets)
+        width = shift - zeros
+        exact = width <= MAX_WIDTH and 1 << width <= SLOT_BUDGET * count
+        if not exact and count <= LEAF_SEGMENTS:
             node = [[low, *bounds[start:end]], [codes[start - 1], *codes[start:end]]]
         else:
-            offsets = (bound - low for bound in bounds[start:end])
-            zeros = min((offset & -offset).bit_length() - 1 for offset in offsets)
-            width = shift - zeros
-            if width > MAX_WIDTH or 1 << width > SLOT_BUDGET * count:
+            if not exact:
                 width = min(MAX_WIDTH, shift, count.bit_length() + EXTRA_BITS)
             sub = shift - width
             slots = self._slots(bounds, codes, low, sub, width, start, end)
