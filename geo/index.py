@@ -197,8 +197,10 @@ class _TableBuilder:
         self.nodes: list = []
 
     def top(self, bounds: list[int], codes: list[str], bits: int) -> array:
-        # bounds[0] is 0: the first segment starts the address space.
-        return self._slots(bounds, codes, 0, bits - TOP_BITS, TOP_BITS, 1, len(bounds))
+        # bounds[0] is 0, the start of the space; a range that reaches the
+        # end of the space leaves a boundary just past it, not to be placed.
+        end = bisect_right(bounds, (1 << bits) - 1)
+        return self._slots(bounds, codes, 0, bits - TOP_BITS, TOP_BITS, 1, end)
 
     def _node(self, bounds, codes, low: int, shift: int, start: int, end: int):
         """Return the slot value of the block at ``low`` of ``2**shift``.

@@ -95,6 +95,19 @@ def test_ranges_at_the_ends_of_the_address_space():
     assert index.lookup("255.255.255.255") == "BB"
 
 
+def test_ipv6_ranges_at_the_ends_of_the_address_space():
+    index = CountryIndex.build(
+        [v6("::/64", "AA"), v6("ffff:ffff:ffff:ffff::/64", "BB")], ()
+    )
+
+    assert index.lookup("::") == "AA"
+    assert index.lookup("::ffff:ffff:ffff:ffff") == "AA"
+    assert index.lookup("0:0:0:1::") == ""
+    assert index.lookup("ffff:ffff:ffff:fffe:ffff:ffff:ffff:ffff") == ""
+    assert index.lookup("ffff:ffff:ffff:ffff::") == "BB"
+    assert index.lookup("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") == "BB"
+
+
 def test_overlap_newest_snapshot_wins_and_is_counted():
     old = v4("10.0.0.0", "10.0.255.255", "US", OLD, "arin")
     new = v4("10.0.0.0", "10.0.255.255", "DE", NEW, "ripencc")
