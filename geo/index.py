@@ -4,8 +4,9 @@ The index holds, per address family, a sorted list of segment boundaries
 and a parallel list of country codes: segment ``i`` runs from
 ``bounds[i]`` to ``bounds[i + 1] - 1`` and belongs to ``codes[i]`` (``""``
 for addresses no registry gives a country). Overlapping ranges are
-resolved while the segments are built, so a lookup is one ``bisect`` and
-one list index, with no per-lookup comparison of range ends.
+resolved while the segments are built, so a lookup never compares range
+ends; tables over the leading bits (see CountryIndex) then answer most
+lookups by indexing alone.
 
 The module keeps one active index. ``reload_if_changed`` rebuilds a new
 one off to the side when a registry's active snapshot changes and swaps it
@@ -18,6 +19,7 @@ import logging
 import socket
 import threading
 import time
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -29,14 +31,18 @@ V4_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
 AF_INET = socket.AF_INET
 AF_INET6 = socket.AF_INET6
 inet_pton = socket.inet_pton
-TOP_SIZE = 1 << 16
-# A block with more segments than this gets a sub-table over SUB_BITS bits.
-LEAF_SEGMENTS = 64
-SUB_BITS = 8
-SUB_MASK = (1 << SUB_BITS) - 1
-# Where the first sub-table's bits start, below the top 16 bits.
-V4_SUB_SHIFT = 32 - 16 - SUB_BITS
-V6_SUB_SHIFT = 128 - 16 - SUB_BITS
+LOW_64 = (1 << 64) - 1
+# The top table of each family is indexed by the first TOP_BITS bits.
+TOP_BITS = 16
+V4_SHIFT = 32 - TOP_BITS
+# A block with at most this many boundaries inside, and no exact sub-table
+# within SLOT_BUDGET, is a leaf to bisect.
+LEAF_SEGMENTS = 8
+# Sub-table width: at most MAX_WIDTH bits; an exact width may spend up to
+# SLOT_BUDGET slots per boundary, any other about 2**EXTRA_BITS.
+MAX_WIDTH = 16
+SLOT_BUDGET = 256
+EXTRA_BITS = 2
 # A rebuild that raced with a pointer flip is retried this many times.
 BUILD_ATTEMPTS = 3
 
@@ -61,9 +67,14 @@ class CountryIndex:
     """Immutable lookup structure; build it with ``build`` and share freely.
 
     Besides the boundaries, each family has a table over the top 16 bits of
-    its address space: an entry is the code when that whole block has one
-    answer (most of the IPv4 space), else the block's own short boundary and
-    code lists to bisect. Most lookups are then one list index.
+    its address space. A slot holds the answer when that whole block has
+    one (most of the IPv4 space), else it leads to a sub-table over the
+    next bits or to a short boundary list to bisect (see _TableBuilder).
+    Slots are small numbers in arrays, not object pointers, so the tables
+    stay compact and a lookup touches few cache lines. IPv6 is read from
+    its upper 64 bits when every boundary falls on a /64 (always so for
+    registry files: none delegates longer than /64), which keeps its
+    numbers half the size.
 
     ``lookup(address)`` takes text or packed bytes; ``lookup_packed(packed)``
     takes the 16-byte storage form of ``events.fields`` (4 bytes are taken
@@ -99,9 +110,7 @@ class CountryIndex:
         self.overlap_count = 0
         self.cross_registry_overlap_count = 0
         self.built_at = time.time()
-        self.lookup_packed, self.lookup = _make_lookups(
-            _top_table(*v4, bits=32), _top_table(*v6, bits=128)
-        )
+        self.lookup_packed, self.lookup = _make_lookups(_tables(v4, v6))
 
     @classmethod
     def build(cls, ranges: Iterable[SourceRange], key: tuple | None) -> "CountryIndex":
@@ -130,81 +139,183 @@ class CountryIndex:
         return len(self.v4_bounds) + len(self.v6_bounds)
 
 
-def _top_table(bounds: list[int], codes: list[str], bits: int) -> list:
-    """Return the per-block table over the top 16 bits (see CountryIndex)."""
-    return _table(bounds, codes, 0, bits - 16, 16)
+class _Tables(NamedTuple):
+    """The lookup tables of both families (see CountryIndex).
 
-
-def _table(bounds: list[int], codes: list[str], base: int, shift: int, width: int):
-    """Return the table of the ``2**width`` blocks of ``2**shift`` addresses.
-
-    Entry: a code where the block has one answer; the block's own boundary
-    and code lists when it has at most LEAF_SEGMENTS segments; else a
-    sub-table over the next SUB_BITS bits, so a crowded block (a busy IPv6
-    /16) costs another list index instead of a long bisect.
+    ``codes`` lists every answer once; a slot value below ``len(codes)`` is
+    the answer ``codes[value]``, a larger one names ``nodes[value -
+    len(codes)]``: a sub-table ``(shift, mask, slots)`` or a leaf ``[bounds,
+    codes]`` to bisect. ``v6_cut`` is how many leading bytes of an IPv6
+    address the IPv6 numbers are made of (8 when every boundary falls on a
+    /64, as in every registry file, else 16).
     """
-    table: list = []
-    for block in range(1 << width):
-        low = base + (block << shift)
-        high = low + (1 << shift) - 1
-        start = bisect_right(bounds, low)
-        end = bisect_right(bounds, high)
-        if start == end:
-            table.append(codes[start - 1])
-        elif end - start < LEAF_SEGMENTS or shift < SUB_BITS:
-            table.append(
-                ([low, *bounds[start:end]], [codes[start - 1], *codes[start:end]])
-            )
+
+    codes: list[str]
+    nodes: list
+    v4_top: array
+    v6_top: array
+    v6_cut: int
+
+
+def _tables(v4: tuple[list[int], list[str]], v6: tuple[list[int], list[str]]):
+    """Return the _Tables of two families' boundary and code lists."""
+    codes = sorted({*v4[1], *v6[1]})
+    builder = _TableBuilder({code: number for number, code in enumerate(codes)})
+    v4_top = builder.top(*v4, bits=32)
+
+    v6_bounds, v6_codes = v6
+    v6_cut = 16
+    if all(bound & LOW_64 == 0 for bound in v6_bounds):
+        v6_bounds, v6_cut = [bound >> 64 for bound in v6_bounds], 8
+    v6_top = builder.top(v6_bounds, v6_codes, bits=v6_cut * 8)
+
+    # Two bytes a slot where every value fits, else four.
+    if len(codes) + len(builder.nodes) < 1 << 16:
+        v4_top, v6_top = array("H", v4_top), array("H", v6_top)
+        for position, node in enumerate(builder.nodes):
+            if node.__class__ is tuple:
+                shift, mask, slots = node
+                builder.nodes[position] = (shift, mask, array("H", slots))
+    return _Tables(codes, builder.nodes, v4_top, v6_top, v6_cut)
+
+
+class _TableBuilder:
+    """Cuts boundary lists into the slot arrays of _Tables.
+
+    A block of the address space with boundaries strictly inside gets a
+    sub-table. Its width is exact where it can be: if every boundary in the
+    block falls on a multiple of ``2**k`` addresses and that costs at most
+    SLOT_BUDGET slots per boundary, slots of ``2**k`` addresses each have a
+    single answer (registry ranges are aligned prefixes, so this is the
+    usual case). Otherwise a block with at most LEAF_SEGMENTS boundaries
+    becomes a leaf, and a larger one a sub-table of about ``2**EXTRA_BITS``
+    slots per boundary whose crowded slots are cut again.
+    """
+
+    def __init__(self, code_ids: dict[str, int]) -> None:
+        self.code_ids = code_ids
+        self.nodes: list = []
+
+    def top(self, bounds: list[int], codes: list[str], bits: int) -> array:
+        # bounds[0] is 0, the start of the space; a range that reaches the
+        # end of the space leaves a boundary just past it, not to be placed.
+        end = bisect_right(bounds, (1 << bits) - 1)
+        return self._slots(bounds, codes, 0, bits - TOP_BITS, TOP_BITS, 1, end)
+
+    def _node(self, bounds, codes, low: int, shift: int, start: int, end: int):
+        """Return the slot value of the block at ``low`` of ``2**shift``.
+
+        ``bounds[start:end]`` are the boundaries strictly inside the block.
+        """
+        count = end - start
+        if count == 0:
+            return self.code_ids[codes[start - 1]]
+
+        offsets = (bound - low for bound in bounds[start:end])
+        zeros = min((offset & -offset).bit_length() - 1 for offset in offsets)
+        width = shift - zeros
+        exact = width <= MAX_WIDTH and 1 << width <= SLOT_BUDGET * count
+        if not exact and count <= LEAF_SEGMENTS:
+            node = [[low, *bounds[start:end]], [codes[start - 1], *codes[start:end]]]
         else:
-            table.append(_table(bounds, codes, low, shift - SUB_BITS, SUB_BITS))
-    return table
+            if not exact:
+                width = min(MAX_WIDTH, shift, count.bit_length() + EXTRA_BITS)
+            sub = shift - width
+            slots = self._slots(bounds, codes, low, sub, width, start, end)
+            node = (sub, (1 << width) - 1, slots)
+        self.nodes.append(node)
+        return len(self.code_ids) + len(self.nodes) - 1
+
+    def _slots(self, bounds, codes, low, shift, width, start, end) -> array:
+        """Return ``2**width`` slots of ``2**shift`` addresses from ``low``.
+
+        ``bounds[start:end]`` are the boundaries inside the whole range, and
+        ``codes[start - 1]`` is the answer at ``low``.
+        """
+        size = 1 << shift
+        slots = array("I")
+        filled = 0
+        position = start
+        while position < end:
+            slot = (bounds[position] - low) >> shift
+            slots.extend(
+                array("I", [self.code_ids[codes[position - 1]]]) * (slot - filled)
+            )
+            slot_low = low + (slot << shift)
+            if bounds[position] == slot_low:
+                position += 1
+            after = bisect_right(bounds, slot_low + size - 1, position, end)
+            slots.append(self._node(bounds, codes, slot_low, shift, position, after))
+            filled = slot + 1
+            position = after
+        remaining = (1 << width) - filled
+        slots.extend(array("I", [self.code_ids[codes[position - 1]]]) * remaining)
+        return slots
 
 
-def _make_lookups(v4_top: list, v6_top: list) -> tuple[Callable, Callable]:
+def _make_lookups(tables: _Tables) -> tuple[Callable, Callable]:
+    code_count = len(tables.codes)
+    v6_shift = tables.v6_cut * 8 - TOP_BITS
+    # IPv6 numbers above this are not IPv4-mapped, no need to compare bytes.
+    mapped_above = 0 if tables.v6_cut == 8 else (1 << 48) - 1
+
     # Defaults bind every name the hot path uses as a local variable, the
-    # fastest access CPython has.
+    # fastest access CPython has. The descent is written out in both
+    # functions: a call would cost more than the rest of an IPv6 lookup.
     def lookup_packed(
         packed: bytes,
-        v4_top=v4_top,
-        v6_top=v6_top,
+        v4_top=tables.v4_top,
+        v6_top=tables.v6_top,
+        v6_cut=tables.v6_cut,
+        v6_shift=v6_shift,
+        codes=tables.codes,
+        code_count=code_count,
+        nodes=tables.nodes,
         prefix=V4_MAPPED_PREFIX,
         from_bytes=int.from_bytes,
         bisect=bisect_right,
-        text=str,
-        table=list,
-        descend=descend,
+        table=tuple,
     ) -> str:
         if packed[:12] == prefix:
             number = from_bytes(packed[12:])
-            entry = v4_top[number >> 16]
-            below = V4_SUB_SHIFT
+            value = v4_top[number >> V4_SHIFT]
         elif len(packed) == 16:
-            number = from_bytes(packed)
-            entry = v6_top[number >> 112]
-            below = V6_SUB_SHIFT
+            number = from_bytes(packed[:v6_cut])
+            value = v6_top[number >> v6_shift]
         elif len(packed) == 4:
             number = from_bytes(packed)
-            entry = v4_top[number >> 16]
-            below = V4_SUB_SHIFT
+            value = v4_top[number >> V4_SHIFT]
         else:
             return ""
-        if entry.__class__ is text:
-            return entry
-        if entry.__class__ is table:
-            return descend(entry, number, below)
-        bounds, codes = entry
-        return codes[bisect(bounds, number) - 1]
+        if value < code_count:
+            return codes[value]
+        node = nodes[value - code_count]
+        while node.__class__ is table:
+            shift, mask, slots = node
+            value = slots[(number >> shift) & mask]
+            if value < code_count:
+                return codes[value]
+            node = nodes[value - code_count]
+        bounds, leaf_codes = node
+        return leaf_codes[bisect(bounds, number) - 1]
 
     def lookup(
         address: str | bytes,
-        v4_top=v4_top,
+        v4_top=tables.v4_top,
+        v6_top=tables.v6_top,
+        v6_cut=tables.v6_cut,
+        v6_shift=v6_shift,
+        codes=tables.codes,
+        code_count=code_count,
+        nodes=tables.nodes,
+        prefix=V4_MAPPED_PREFIX,
+        mapped_above=mapped_above,
         lookup_packed=lookup_packed,
         pton=inet_pton,
         from_bytes=int.from_bytes,
         bisect=bisect_right,
         text=str,
-        table=list,
-        descend=descend,
+        table=tuple,
     ) -> str:
         if address.__class__ is not text:
             return lookup_packed(address)
@@ -212,30 +323,31 @@ def _make_lookups(v4_top: list, v6_top: list) -> tuple[Callable, Callable]:
         # a microsecond) on every IPv6 address.
         try:
             if ":" in address:
-                return lookup_packed(pton(AF_INET6, address))
-            number = from_bytes(pton(AF_INET, address))
+                packed = pton(AF_INET6, address)
+                number = from_bytes(packed[:v6_cut])
+                if number > mapped_above or packed[:12] != prefix:
+                    value = v6_top[number >> v6_shift]
+                else:
+                    number = from_bytes(packed[12:])
+                    value = v4_top[number >> V4_SHIFT]
+            else:
+                number = from_bytes(pton(AF_INET, address))
+                value = v4_top[number >> V4_SHIFT]
         except OSError:
             return ""
-        entry = v4_top[number >> 16]
-        if entry.__class__ is text:
-            return entry
-        if entry.__class__ is table:
-            return descend(entry, number, V4_SUB_SHIFT)
-        bounds, codes = entry
-        return codes[bisect(bounds, number) - 1]
+        if value < code_count:
+            return codes[value]
+        node = nodes[value - code_count]
+        while node.__class__ is table:
+            shift, mask, slots = node
+            value = slots[(number >> shift) & mask]
+            if value < code_count:
+                return codes[value]
+            node = nodes[value - code_count]
+        bounds, leaf_codes = node
+        return leaf_codes[bisect(bounds, number) - 1]
 
     return lookup_packed, lookup
-
-
-def descend(entry: list, number: int, shift: int) -> str:
-    """Follow sub-tables (see _table) down to the answer for ``number``."""
-    while entry.__class__ is list:
-        entry = entry[(number >> shift) & SUB_MASK]
-        shift -= SUB_BITS
-    if entry.__class__ is str:
-        return entry
-    bounds, codes = entry
-    return codes[bisect_right(bounds, number) - 1]
 
 
 def _count_overlaps(items: list[SourceRange]) -> tuple[int, int]:

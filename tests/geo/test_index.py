@@ -95,6 +95,19 @@ def test_ranges_at_the_ends_of_the_address_space():
     assert index.lookup("255.255.255.255") == "BB"
 
 
+def test_ipv6_ranges_at_the_ends_of_the_address_space():
+    index = CountryIndex.build(
+        [v6("::/64", "AA"), v6("ffff:ffff:ffff:ffff::/64", "BB")], ()
+    )
+
+    assert index.lookup("::") == "AA"
+    assert index.lookup("::ffff:ffff:ffff:ffff") == "AA"
+    assert index.lookup("0:0:0:1::") == ""
+    assert index.lookup("ffff:ffff:ffff:fffe:ffff:ffff:ffff:ffff") == ""
+    assert index.lookup("ffff:ffff:ffff:ffff::") == "BB"
+    assert index.lookup("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") == "BB"
+
+
 def test_overlap_newest_snapshot_wins_and_is_counted():
     old = v4("10.0.0.0", "10.0.255.255", "US", OLD, "arin")
     new = v4("10.0.0.0", "10.0.255.255", "DE", NEW, "ripencc")
@@ -219,3 +232,88 @@ def test_crowded_ipv6_block_uses_sub_tables_and_answers_exactly():
         address = str(ipaddress.IPv6Address(number))
         assert index.lookup(address) == expected, address
         assert index.lookup_packed(ipaddress.IPv6Address(number).packed) == expected
+
+
+def random_v6_ranges(rng: random.Random, count: int, unaligned: bool) -> list:
+    """Return prefixes crowded as registry data is, some overlapping.
+
+    Most fall in two /16s and in one /32 of those, so the index needs
+    sub-tables of several depths; with ``unaligned`` some are longer than
+    /64, which the index must also answer exactly.
+    """
+    lengths = [19, 23, 29, 29, 32, 32, 32, 36, 40, 44, 48, 48, 48]
+    if unaligned:
+        lengths += [65, 96, 127, 128]
+    ranges = []
+    for _ in range(count):
+        top = rng.choice([0x2001, 0x2A00, 0x2A00, rng.randrange(0x2000, 0x4000)])
+        number = (top << 112) | rng.getrandbits(112)
+        if rng.random() < 0.4:
+            number = (number >> 96 << 96) | (0x067C << 80) | (number & (1 << 80) - 1)
+        length = rng.choice(lengths)
+        first = number >> (128 - length) << (128 - length)
+        ranges.append(
+            SourceRange(
+                6,
+                first,
+                first + (1 << (128 - length)) - 1,
+                rng.choice(["JP", "DE", "BR", "ZA", "US", "NL"]),
+                date(2024, 1, rng.randint(1, 3)),
+                rng.choice(["afrinic", "apnic", "arin", "lacnic", "ripencc"]),
+            )
+        )
+    return ranges
+
+
+@pytest.mark.parametrize("leaf_segments", [8, 1])
+@pytest.mark.parametrize("unaligned", [False, True])
+def test_ipv6_lookups_match_a_direct_reading_of_the_ranges(
+    monkeypatch, leaf_segments, unaligned
+):
+    monkeypatch.setattr(geo.index, "LEAF_SEGMENTS", leaf_segments)
+    rng = random.Random(6 + unaligned)
+    ranges = random_v6_ranges(rng, 700, unaligned)
+    index = CountryIndex.build(list(ranges), ())
+    assert any(bound % 2**64 for bound in index.v6_bounds) == unaligned
+
+    probes = [rng.randrange(2**128) for _ in range(500)]
+    probes += [rng.randint(item.first, item.last) for item in ranges]
+    for item in ranges:
+        probes += [item.first - 1, item.first, item.last, item.last + 1]
+    # Between ranges: just past one range and before the next start.
+    starts = sorted({item.first for item in ranges})
+    probes += [rng.randint(a, b) for a, b in zip(starts, starts[1:], strict=False)]
+    for number in probes:
+        covering = [r for r in ranges if r.first <= number <= r.last]
+        # The same range twice from one registry and day: the smaller code.
+        best = min(
+            covering,
+            key=lambda r: (
+                -r.file_date.toordinal(),
+                r.last - r.first,
+                r.registry,
+                r.code,
+            ),
+            default=None,
+        )
+        expected = best.code if best else ""
+        packed = ipaddress.IPv6Address(number).packed
+        assert index.lookup(str(ipaddress.IPv6Address(number))) == expected, number
+        assert index.lookup_packed(packed) == expected, number
+        assert index.lookup(memoryview(packed)) == expected, number
+
+
+@pytest.mark.parametrize("unaligned", [False, True])
+def test_ipv4_mapped_text_is_answered_from_ipv4_in_both_ipv6_layouts(unaligned):
+    ranges = [v4("192.0.2.0", "192.0.2.255", "JP"), v6("::/16", "XX")]
+    if unaligned:
+        ranges.append(v6("2001:db8::1/128", "DE"))
+    index = CountryIndex.build(ranges, ())
+
+    assert index.lookup("::ffff:192.0.2.7") == "JP"
+    assert index.lookup("::ffff:c000:207") == "JP"
+    assert index.lookup("::ffff:192.0.3.7") == ""
+    assert index.lookup("::1") == "XX"
+    assert index.lookup("::fffe:c000:207") == "XX"
+    assert index.lookup("2001:db8::1") == ("DE" if unaligned else "")
+    assert index.lookup("2001:db8::2") == ""
