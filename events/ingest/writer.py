@@ -87,13 +87,16 @@ class Prepared:
     """A batch turned into rows, ready for one transaction.
 
     ``events`` and ``unparsed`` are INSERT parameters, ``seen`` the ids of
-    the devices heard from, ``statements`` the inline INSERTs of the events
-    on MySQL/MariaDB (None where the cursor's parameters are used).
+    the devices heard from, ``rejected`` the transports of parsed events
+    kept as unparsed because a value did not fit, ``statements`` the inline
+    INSERTs of the events on MySQL/MariaDB (None where the cursor's
+    parameters are used).
     """
 
     events: list[tuple]
     unparsed: list[tuple]
     seen: set[int]
+    rejected: list[str]
     statements: list[str] | None
 
 
@@ -381,6 +384,8 @@ class BatchWriter:
         row = unparsed_row(item, f"database refused: {refused}", None)
         try:
             self._insert([], [row])
+            if isinstance(item.result, ParsedEvent):
+                self.counters.add(item.transport, "refused")
         except DatabaseError as error:
             if is_transient(error):
                 raise
@@ -391,11 +396,11 @@ class BatchWriter:
 
     def _prepare(self, batch: list[Received]) -> "Prepared":
         """Build a batch's rows, and its SQL once the connection is known."""
-        events, unparsed, seen = self._rows(batch)
+        events, unparsed, seen, rejected = self._rows(batch)
         statements = None
         if self.inline and events:
             statements = list(inline_inserts(self.event_head, events))
-        return Prepared(events, unparsed, seen, statements)
+        return Prepared(events, unparsed, seen, rejected, statements)
 
     def _insert(
         self,
@@ -421,6 +426,8 @@ class BatchWriter:
                 )
         for transport, count in self._per_transport(batch, extra_unparsed):
             self.counters.add(transport, "stored", count)
+        for transport in prepared.rejected:
+            self.counters.add(transport, "refused")
         self.counters.count_stored(batch, extra_unparsed)
 
     def _insert_events(self, cursor, rows: list[tuple]) -> None:
@@ -455,12 +462,17 @@ class BatchWriter:
             totals[row[3]] = totals.get(row[3], 0) + 1
         return list(totals.items())
 
-    def _rows(self, batch: Iterable[Received]) -> tuple[list, list, set[int]]:
-        """Turn messages into parameter tuples for the two INSERTs."""
+    def _rows(self, batch: Iterable[Received]) -> tuple[list, list, set[int], list]:
+        """Turn messages into parameter tuples for the two INSERTs.
+
+        Also returns the transports of parsed events whose values do not
+        fit their columns (kept as unparsed), for the "refused" counter.
+        """
         country_of = geo_index.current_index().lookup_packed
         events: list[tuple] = []
         unparsed: list[tuple] = []
         seen: set[int] = set()
+        rejected: list[str] = []
         for item in batch:
             device_id = self._device_id(item)
             if device_id is not None:
@@ -476,10 +488,11 @@ class BatchWriter:
                     # A bug here must not stop the writer: keep the message.
                     logger.exception("cannot build the row of a parsed event")
                     reason = f"internal error building the row: {error!r:.120}"
+                rejected.append(item.transport)
             else:
                 reason = result.reason
             unparsed.append(unparsed_row(item, reason, device_id))
-        return events, unparsed, seen
+        return events, unparsed, seen, rejected
 
     def _device_id(self, item: Received) -> int | None:
         if item.profile.device_id is not None or item.peer is None:

@@ -27,7 +27,7 @@ def test_ingestfile_stores_events_and_keeps_non_filter_lines(data_dir):
     assert Event.objects.filter(device__name="opn").count() == 4
     assert UnparsedMessage.objects.filter(device__name="opn").count() == 2
     assert Device.objects.get(name="opn").time_zone == "Asia/Tokyo"
-    assert "6 lines, 4 events, 2 unparsed, 6 stored" in out.getvalue()
+    assert "6 lines; stored 4 events and 2 unparsed messages" in out.getvalue()
 
 
 @pytest.mark.django_db
@@ -73,3 +73,20 @@ def test_createadmin_takes_the_password_from_the_environment(monkeypatch):
 def test_runsyslog_rejects_a_malformed_endpoint():
     with pytest.raises(CommandError, match="ADDRESS:PORT"):
         call_command("runsyslog", "--udp", "localhost")
+
+
+@pytest.mark.django_db
+def test_ingestfile_counts_a_refused_event_as_unparsed(tmp_path):
+    log = tmp_path / "odd.log"
+    log.write_bytes(
+        b"<134>Jul  3 19:10:30 filterlog[1]: 5,,,0,igb0,match,block,in,4,0x0,,"
+        b"64,1,0,none,17,udp,76,198.51.100.1,203.0.113.7,5000,53,56\n"
+        b"<134>Jul  3 19:10:30 filterlog[1]: 5,,,0,igb0,match,block,in,4,0x0,,"
+        b"64,1,0,none,17,udp,99999999999999,198.51.100.1,203.0.113.7,5000,53,56\n"
+    )
+    out = StringIO()
+
+    call_command("ingestfile", str(log), "--device", "odd", stdout=out)
+
+    assert "2 lines; stored 1 events and 1 unparsed messages" in out.getvalue()
+    assert UnparsedMessage.objects.get().reason.startswith("length out of range")

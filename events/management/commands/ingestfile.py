@@ -64,15 +64,20 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
 
         rate = lines / seconds if seconds else 0.0
+        # Parsed events whose values the database refused are kept as
+        # unparsed messages too, with the database's reason.
+        kept_unparsed = counters.get("file", "unparsed") + counters.get(
+            "file", "refused"
+        )
         return _(
-            "%(path)s: %(lines)d lines, %(parsed)d events, %(unparsed)d unparsed, "
-            "%(stored)d stored in %(seconds).1f s (%(rate).0f lines/s)"
+            "%(path)s: %(lines)d lines; stored %(events)d events and "
+            "%(unparsed)d unparsed messages in %(seconds).1f s "
+            "(%(rate).0f lines/s)"
         ) % {
             "path": source.name,
             "lines": lines,
-            "parsed": counters.get("file", "parsed"),
-            "unparsed": counters.get("file", "unparsed"),
-            "stored": counters.get("file", "stored"),
+            "events": counters.get("file", "stored") - kept_unparsed,
+            "unparsed": kept_unparsed,
             "seconds": seconds,
             "rate": rate,
         }
