@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboards import charts
 from dashboards.admin import may_edit
@@ -92,10 +92,35 @@ def panel_context(
     return context
 
 
+def opened_from_elsewhere(request) -> bool:
+    """Tell a GET that another site started (a link, a redirect, a script).
+
+    Browsers say where a request comes from in ``Sec-Fetch-Site``. A page
+    that runs queries over the event table is then shown as a button
+    instead (a POST with the CSRF token), so no other site can make a
+    logged-in browser run reports. Typed addresses, bookmarks and links
+    within fwsiem say ``none`` or ``same-origin`` and run at once; clients
+    that send no such header (scripts, older browsers) are not told apart.
+    """
+    site = request.headers.get("Sec-Fetch-Site", "none")
+    return request.method == "GET" and site not in ("same-origin", "none")
+
+
+def confirm_run(request, name: str):
+    context = {
+        **admin.site.each_context(request),
+        "title": name,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "dashboards/confirm_run.html", context)
+
+
 @staff_member_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def report_page(request, pk: int):
     report = _report_for(request, pk)
+    if opened_from_elsewhere(request):
+        return confirm_run(request, report.name)
     user = request.user
     context = {
         **admin.site.each_context(request),
@@ -136,11 +161,13 @@ def report_export(request, pk: int, kind: str):
 
 
 @staff_member_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def dashboard_page(request, pk: int):
     if not request.user.has_perm("dashboards.view_dashboard"):
         raise PermissionDenied
     dashboard = get_object_or_404(Dashboard.objects.visible_to(request.user), pk=pk)
+    if opened_from_elsewhere(request):
+        return confirm_run(request, dashboard.name)
     began = time.monotonic()
 
     chosen = request.GET.get("range", "")

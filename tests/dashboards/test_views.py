@@ -301,3 +301,36 @@ def test_dashboard_panels_share_one_time_budget(analyst, add_events):
     assert all(
         panel["error"].startswith("Not computed") for panel in page.context["panels"]
     )
+
+
+def event_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "events_event" in q["sql"]]
+
+
+@pytest.mark.parametrize("kind", ["report", "dashboard"])
+def test_a_page_opened_from_another_site_runs_nothing_until_confirmed(
+    analyst, add_events, kind
+):
+    add_events(3, **recent())
+    page = make_report(owner=analyst, is_shared=True)
+    if kind == "dashboard":
+        page = Dashboard.objects.get(owner=None)
+    url = page.get_absolute_url()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(analyst)
+
+    with CaptureQueriesContext(connection) as foreign:
+        asked = client.get(url, headers={"Sec-Fetch-Site": "cross-site"})
+    forged = client.post(url)
+    token = asked.context["csrf_token"]
+    with CaptureQueriesContext(connection) as confirmed:
+        ran = client.post(url, {"csrfmiddlewaretoken": str(token)})
+    with CaptureQueriesContext(connection) as own:
+        inside = client.get(url, headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert asked.status_code == 200
+    assert "another site" in asked.content.decode()
+    assert event_queries(foreign) == []
+    assert forged.status_code == 403
+    assert ran.status_code == inside.status_code == 200
+    assert event_queries(confirmed) and event_queries(own)
