@@ -12,8 +12,15 @@ from tests.geo.conftest import APNIC_RECORDS, RIPE_RECORDS, delegated, write_reg
 pytestmark = pytest.mark.django_db
 
 
+class Terminal(StringIO):
+    """Captured output that says it is a terminal, so bars are drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def run(*args) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
+    out, err = StringIO(), Terminal()
     call_command(*args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 

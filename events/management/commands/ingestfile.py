@@ -20,6 +20,7 @@ from events.ingest.devices import DeviceDirectory, DeviceProfile
 from events.ingest.pipeline import IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
 from events.models import Device, validate_time_zone
+from fwsiem.progress import hide_progress
 
 
 class Command(BaseCommand):
@@ -106,7 +107,7 @@ class Command(BaseCommand):
                 total=total,
                 unit="B",
                 unit_scale=True,
-                disable=verbosity < 1,
+                disable=hide_progress(self.stderr, verbosity),
                 file=self.stderr,
             ) as progress,
         ):

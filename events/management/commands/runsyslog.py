@@ -46,14 +46,18 @@ class Command(BaseCommand):
             action="append",
             metavar="ADDR:PORT",
             help=_(
-                "UDP endpoint to listen on, e.g. 0.0.0.0:514 or [::]:5514. Repeatable."
+                "UDP endpoint to listen on, e.g. 0.0.0.0:514 or [::]:5514. "
+                "Repeatable. Default: FWSIEM_SYSLOG_UDP (127.0.0.1:5514)."
             ),
         )
         parser.add_argument(
             "--tcp",
             action="append",
             metavar="ADDR:PORT",
-            help=_("TCP endpoint to listen on. Repeatable."),
+            help=_(
+                "TCP endpoint to listen on. Repeatable. "
+                "Default: FWSIEM_SYSLOG_TCP (127.0.0.1:5514)."
+            ),
         )
         parser.add_argument(
             "--no-udp", action="store_true", help=_("Do not listen on UDP.")

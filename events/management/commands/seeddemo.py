@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from events.demo import seed_events
 from events.models import Event
+from fwsiem.progress import hide_progress
 
 
 class Command(BaseCommand):
@@ -80,7 +81,7 @@ class Command(BaseCommand):
             total=total,
             unit=" " + _("events"),
             unit_scale=True,
-            disable=options["verbosity"] < 1,
+            disable=hide_progress(self.stderr, options["verbosity"]),
             file=self.stderr,
         )
         summary = seed_events(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from events.models import Event
+from fwsiem.progress import hide_progress
 from geo import index
 
 
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         with tqdm(
             total=events.count(),
             unit=_("events"),
-            disable=options["verbosity"] < 1,
+            disable=hide_progress(self.stderr, options["verbosity"]),
             file=self.stderr,
         ) as progress:
             for batch in _batches(events, batch_size):

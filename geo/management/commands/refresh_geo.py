@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from fwsiem.progress import hide_progress
 from geo import index
 from geo.countries import CountryListError, refresh_countries
 from geo.delegated import REGISTRIES
@@ -53,7 +54,7 @@ class Command(BaseCommand):
                 total=total,
                 desc=name,
                 unit=_("ranges"),
-                disable=verbosity < 1,
+                disable=hide_progress(self.stderr, verbosity),
                 file=self.stderr,
                 leave=False,
             )
