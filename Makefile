@@ -10,7 +10,7 @@ MYSQL_REQ := -r requirements-mysql.txt
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test lint fmt check messages bench bench-geo bench-admin bench-dashboard clean
+.PHONY: help install install-dev run migrate demo test test-deps lint fmt check messages bench bench-geo bench-admin bench-dashboard clean
 
 # `make demo` keeps its own database so demo events never mix with real ones.
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/var/demo.sqlite3
@@ -46,7 +46,28 @@ demo: install ## Start with registry data and DEMO_EVENTS synthetic events (own 
 	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py createadmin
 	FWSIEM_DATABASE_URL=$(DEMO_DATABASE_URL) $(PY) manage.py runall
 
-test: install-dev ## Run the test suite (SQLite, or FWSIEM_DATABASE_URL)
+# Debian packages the tests need: Chromium and its driver for the browser
+# test, and the MariaDB client headers when mysqlclient has to be built.
+TEST_DEBS := chromium chromium-driver
+ifneq (,$(MYSQL_REQ))
+TEST_DEBS += libmariadb-dev pkg-config
+endif
+
+test-deps: ## Install the Debian packages the tests need (asks sudo if not root)
+	@command -v dpkg >/dev/null || exit 0; \
+	missing=""; \
+	for package in $(TEST_DEBS); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "Installing Debian packages for the tests:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+		sudo apt-get install -y $$missing; \
+	fi
+
+test: test-deps install-dev ## Run the test suite (SQLite, or FWSIEM_DATABASE_URL)
 	$(PY) -m pytest
 
 lint: install-dev ## Check formatting and lint rules
@@ -57,7 +78,7 @@ fmt: install-dev ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-check: lint ## Everything CI checks: lint, Django checks, migrations, tests
+check: test-deps lint ## Everything CI checks: lint, Django checks, migrations, tests
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
