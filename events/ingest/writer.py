@@ -1,11 +1,15 @@
 """The batch writer: parsed messages to rows, many per transaction.
 
-One thread owns one database connection. Rows are inserted with the
-cursor's ``executemany`` (several times faster than ``bulk_create``; see
+In the listener, two threads share the work (``BatchWriter.run``): one
+turns a batch into rows and SQL text while the other commits the batch
+before it over its own connection. Rows are inserted with the cursor's
+``executemany`` (several times faster than ``bulk_create``; see
 DESIGN.md), except events on MySQL/MariaDB: there the writer spells the
 multi-row INSERT itself (``inline_inserts``), because mysqlclient quotes
 every parameter through a Python call per value, which cost more than
-parsing the message did.
+parsing the message did. ``ingestfile`` and the tests call ``write``,
+which does both steps in the calling thread.
+
 Errors are sorted into two kinds:
 
 * the database is unreachable or busy (connection lost, server restarted,
