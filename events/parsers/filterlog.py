@@ -315,13 +315,16 @@ def _ipv4(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     tos, ecn, ttl, ip_id, offset, flags, number, name, length, src, dst = cols[
         i : i + 11
     ]
-    if not (
-        ttl.isdigit()
-        and ip_id.isdigit()
-        and offset.isdigit()
-        and number.isdigit()
-        and length.isdigit()
-    ):
+    u16 = _U16
+    values = (
+        u16.get(ttl),
+        u16.get(ip_id),
+        u16.get(offset),
+        u16.get(number),
+        u16.get(length),
+    )
+    if None in values:
+        # Larger numbers or leading zeros: read them the slow way.
         _numbers(
             ("TTL", ttl),
             ("IP id", ip_id),
@@ -329,17 +332,16 @@ def _ipv4(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
             ("protocol number", number),
             ("length", length),
         )
+        values = (int(ttl), int(ip_id), int(offset), int(number), int(length))
     if src not in _VALID_IPV4 or dst not in _VALID_IPV4:
         _validate_ipv4(src, dst)
 
     extra["tos"] = tos
     extra["ecn"] = ecn
-    extra["ttl"] = int(ttl)
-    extra["ip_id"] = int(ip_id)
-    extra["frag_offset"] = int(offset)
+    extra["ttl"], extra["ip_id"], extra["frag_offset"] = values[:3]
     extra["ip_flags"] = flags
     extra["proto_name"] = name
-    return int(number), int(length), src, dst, i + 11
+    return values[3], values[4], src, dst, i + 11
 
 
 def _validate_ipv4(src: str, dst: str) -> None:
@@ -426,6 +428,11 @@ def _read_ports(
     sport: str, dport: str, length: str, length_name: str
 ) -> tuple[int, int]:
     """Validate two port columns and the length after them; return ports."""
+    src_port = _U16.get(sport)
+    dst_port = _U16.get(dport)
+    if src_port is not None and dst_port is not None and length in _U16:
+        return src_port, dst_port
+
     if not (sport.isdigit() and dport.isdigit() and length.isdigit()):
         _numbers(
             ("source port", sport),
