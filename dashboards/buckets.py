@@ -52,8 +52,10 @@ SQLITE_FORMATS = {
 }
 
 
-def sqlite_local_truncation(bucket: str, offset: timedelta) -> Func:
-    """Cut ``occurred_at`` to local ``bucket`` starts with SQLite built-ins.
+def sqlite_local_truncation(
+    bucket: str, offset: timedelta, field: str = "occurred_at"
+) -> Func:
+    """Cut the time ``field`` to local ``bucket`` starts with SQLite built-ins.
 
     The result is local wall-clock text; ``offset`` (the zone's UTC offset)
     is passed as a parameter. Weeks start on Monday, as TruncWeek's do.
@@ -63,7 +65,7 @@ def sqlite_local_truncation(bucket: str, offset: timedelta) -> Func:
         modifiers += [Value("weekday 0"), Value("-6 days")]
     return Func(
         Value(SQLITE_FORMATS[bucket]),
-        F("occurred_at"),
+        F(field),
         *modifiers,
         function="strftime",
         output_field=DateTimeField(),

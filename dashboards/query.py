@@ -24,6 +24,7 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.utils import timezone
@@ -56,7 +57,8 @@ from dashboards.spec import (
 )
 from dashboards.timelimit import time_limit
 from events.fields import network_bounds
-from events.models import Event
+from events.models import Event, HourlyCount
+from events.rollup import complement, current_hours
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,19 @@ logger = logging.getLogger(__name__)
 # (see _Run._single_pass); beyond it the database ranks and cuts.
 SINGLE_PASS_MAX_GROUPS = 200_000
 
+
+# What HourlyCount can group by: every dimension but the addresses.
+HOURLY_DIMENSIONS = {
+    Dimension.DST_PORT,
+    Dimension.PROTOCOL,
+    Dimension.SRC_COUNTRY,
+    Dimension.SRC_COUNTRY_GROUP,
+    Dimension.ACTION,
+    Dimension.DIRECTION,
+    Dimension.INTERFACE,
+    Dimension.DEVICE,
+    Dimension.RULE,
+}
 
 METRICS = {
     Metric.EVENTS: lambda: Count("pk"),
@@ -159,35 +174,55 @@ def resolve_window(spec: ReportSpec, now: datetime) -> tuple[Window, list[str]]:
 
 def filtered_events(spec: ReportSpec, window: Window) -> QuerySet:
     """Return the events the spec's time window and filters select."""
-    events = Event.objects.filter(
-        occurred_at__gte=window.start, occurred_at__lt=window.end
+    ranges = [(window.start, window.end)]
+    return _filtered(Event.objects.all(), spec, "occurred_at", ranges)
+
+
+def _filtered(
+    rows: QuerySet, spec: ReportSpec, time_field: str, ranges: list
+) -> QuerySet:
+    """Select ``rows`` in the time ``ranges`` that the spec's filters keep.
+
+    ``rows`` is of Event or HourlyCount, whose columns share their names;
+    ``ranges`` are (start, end) pairs, end excluded.
+    """
+    if not ranges:
+        return rows.none()
+    rows = rows.filter(
+        reduce(
+            or_,
+            (
+                Q(**{f"{time_field}__gte": start, f"{time_field}__lt": end})
+                for start, end in ranges
+            ),
+        )
     )
     if spec.actions:
-        events = events.filter(action__in=spec.actions)
+        rows = rows.filter(action__in=spec.actions)
     if spec.directions:
-        events = events.filter(direction__in=spec.directions)
+        rows = rows.filter(direction__in=spec.directions)
     if spec.protocols:
-        events = events.filter(protocol__in=spec.protocols)
+        rows = rows.filter(protocol__in=spec.protocols)
     if spec.ports:
         singles = [port.first for port in spec.ports if port.first == port.last]
         ranges = [port for port in spec.ports if port.first != port.last]
         conditions = [Q(dst_port__range=(port.first, port.last)) for port in ranges]
         if singles:
             conditions.append(Q(dst_port__in=singles))
-        events = events.filter(reduce(or_, conditions))
+        rows = rows.filter(reduce(or_, conditions))
     if spec.countries:
         countries = Q(src_country__in=spec.countries)
         if spec.country_mode == CountryMode.EXCLUDE:
             countries = ~countries
-        events = events.filter(countries)
+        rows = rows.filter(countries)
     if spec.devices:
-        events = events.filter(device_id__in=spec.devices)
+        rows = rows.filter(device_id__in=spec.devices)
     for field_name, networks in (
         ("src_ip", spec.src_networks),
         ("dst_ip", spec.dst_networks),
     ):
         if networks:
-            events = events.filter(
+            rows = rows.filter(
                 reduce(
                     or_,
                     (
@@ -196,7 +231,7 @@ def filtered_events(spec: ReportSpec, window: Window) -> QuerySet:
                     ),
                 )
             )
-    return events
+    return rows
 
 
 def run_report(
@@ -258,10 +293,59 @@ class _Run:
         self.native_sqlite = False
         if spec.is_over_time:
             self._choose_truncation()
+        self.sources = self._sources()
+
+    def _sources(self) -> list[tuple[QuerySet, object, str]]:
+        """Return where to count: (rows, metric, time field) pairs.
+
+        Event counts may come from HourlyCount for the whole hours it is
+        current for and from the events for the rest of the window; the
+        sums are the same as the events' own counts. Anything HourlyCount
+        cannot answer (distinct counts, addresses, hours that do not
+        start local buckets) reads the events alone.
+        """
+        events = [(self.events, self.metric(), "occurred_at")]
+        if not self._countable_by_hour():
+            return events
+
+        start, end = self.window.start, self.window.end
+        hourly = current_hours(start, end)
+        if not hourly:
+            return events
+        rest = complement(start, end, hourly)
+        return [
+            (
+                _filtered(Event.objects.all(), self.spec, "occurred_at", rest),
+                self.metric(),
+                "occurred_at",
+            ),
+            (
+                _filtered(HourlyCount.objects.all(), self.spec, "hour", hourly),
+                Sum("events"),
+                "hour",
+            ),
+        ]
+
+    def _countable_by_hour(self) -> bool:
+        spec = self.spec
+        if spec.metric != Metric.EVENTS or spec.src_networks or spec.dst_networks:
+            return False
+        if not set(spec.dimensions) <= HOURLY_DIMENSIONS:
+            return False
+        if not spec.is_over_time:
+            return True
+        # Local buckets start on whole UTC hours only where the zone's
+        # offset is a whole number of hours (not in India, say).
+        return all(
+            timezone.localtime(moment).utcoffset().total_seconds() % 3600 == 0
+            for moment in (self.window.start, self.window.end)
+        )
 
     def execute(self) -> ReportResult:
         rows = None
-        if self.aliases and self.spec.metric == Metric.EVENTS:
+        if self.spec.metric == Metric.EVENTS and (
+            self.aliases or self.spec.is_over_time or len(self.sources) > 1
+        ):
             rows = self._single_pass()
         if rows is None:
             keys, values, more = self._rank() if self.aliases else ([()], {}, False)
@@ -315,15 +399,15 @@ class _Run:
                     )
                 )
 
-    def _bucket(self):
-        """Return the truncation of ``occurred_at`` to the spec's bucket."""
+    def _bucket(self, field: str = "occurred_at"):
+        """Return the truncation of the time ``field`` to the spec's bucket."""
         if self.native_sqlite:
-            return sqlite_local_truncation(self.spec.bucket, self.fixed_offset)
+            return sqlite_local_truncation(self.spec.bucket, self.fixed_offset, field)
         truncation = TRUNCATIONS[self.spec.bucket]
         if self.fixed_offset is None:
-            return truncation("occurred_at")
+            return truncation(field)
         shifted = ExpressionWrapper(
-            F("occurred_at") + Value(self.fixed_offset),
+            F(field) + Value(self.fixed_offset),
             output_field=DateTimeField(),
         )
         return truncation(shifted, tzinfo=UTC)
@@ -334,13 +418,20 @@ class _Run:
         zone = timezone.get_current_timezone()
         return normalize(value.replace(tzinfo=None).replace(tzinfo=zone))
 
-    def _grouped(self, events: QuerySet, with_bucket: bool) -> QuerySet:
+    def _grouped(
+        self,
+        events: QuerySet,
+        with_bucket: bool,
+        metric=None,
+        time_field: str = "occurred_at",
+    ) -> QuerySet:
         names = list(self.aliases)
         annotations = dict(self.columns)
         if with_bucket:
-            annotations["t"] = self._bucket()
+            annotations["t"] = self._bucket(time_field)
             names.insert(0, "t")
-        return events.annotate(**annotations).values(*names).annotate(m=self.metric())
+        metric = metric or self.metric()
+        return events.annotate(**annotations).values(*names).annotate(m=metric)
 
     def _single_pass(self) -> list[Row] | None:
         """Rank, count per bucket and fold "other" from one grouped query.
@@ -353,9 +444,8 @@ class _Run:
         and cut in the database).
         """
         over_time = self.spec.is_over_time
-        grouped = self._grouped(self.events, with_bucket=over_time).order_by()
-        groups = list(grouped[: SINGLE_PASS_MAX_GROUPS + 1])
-        if len(groups) > SINGLE_PASS_MAX_GROUPS:
+        groups = self._groups(over_time)
+        if groups is None:
             return None
 
         totals: dict[tuple, int] = {}
@@ -382,6 +472,33 @@ class _Run:
         rows.extend(Row(bucket, OTHER, (), value) for bucket, value in other.items())
         rows.sort(key=lambda row: (row.bucket, rank.get(row.key, len(rank))))
         return rows
+
+    def _groups(self, over_time: bool) -> list[dict] | None:
+        """Count per (bucket and) key across the sources, summed.
+
+        Returns None when the groups exceed SINGLE_PASS_MAX_GROUPS.
+        """
+        if not self.aliases and not over_time:
+            value = sum(
+                rows.aggregate(m=metric)["m"] or 0
+                for rows, metric, _field in self.sources
+            )
+            return [{"m": value}]
+
+        merged: dict[tuple, dict] = {}
+        for rows, metric, time_field in self.sources:
+            grouped = self._grouped(rows, over_time, metric, time_field).order_by()
+            for group in grouped[: SINGLE_PASS_MAX_GROUPS + 1]:
+                # MySQL sums integers as DECIMAL.
+                group["m"] = int(group["m"])
+                identity = (group.get("t"), self._key(group))
+                if identity in merged:
+                    merged[identity]["m"] += group["m"]
+                else:
+                    merged[identity] = group
+            if len(merged) > SINGLE_PASS_MAX_GROUPS:
+                return None
+        return list(merged.values())
 
     def _rank(self) -> tuple[list[tuple], dict[tuple, int], bool]:
         """Return the top keys by metric, their values, and if more exist."""

@@ -9,5 +9,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from events.roles import sync_roles_after_migrate
+        from events.tasks import ensure_schedules
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="fwsiem-roles")
+        post_migrate.connect(ensure_schedules, sender=self)

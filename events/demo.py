@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from events.fields import V4_MAPPED_PREFIX, pack_ip
 from events.ingest.writer import EVENT_COLUMNS, insert_sql
 from events.models import Device, DeviceAddress, Event
+from events.rollup import hours_of_rows, mark_hours
 
 logger = logging.getLogger(__name__)
 
@@ -399,8 +400,10 @@ class BatchLoader:
         return None
 
     def write(self, batch: list[tuple]) -> None:
+        hours = hours_of_rows(batch)
         if self.raw is None:
             with transaction.atomic(), connection.cursor() as cursor:
+                mark_hours(hours)
                 cursor.executemany(self.sql, batch)
             return
 
@@ -418,6 +421,8 @@ class BatchLoader:
                 [handle.name],
             )
             self.raw.commit()
+        # After the load's own commit: a mark only asks for a count.
+        mark_hours(hours)
 
     def close(self) -> None:
         if self.raw is not None:

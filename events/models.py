@@ -381,3 +381,60 @@ class ListenerMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minute:%Y-%m-%d %H:%M} {self.endpoint}"
+
+
+class HourlyCount(models.Model):
+    """Events counted per UTC hour and the columns reports group them by.
+
+    A derived table, rebuilt hour by hour from Event by ``events.rollup``;
+    reports read it instead of the events for the hours ``RollupHour``
+    says are current. Field names are those of Event, so one filter or
+    grouping expression serves both tables.
+    """
+
+    hour = models.DateTimeField(_("hour"))
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("device"),
+    )
+    action = models.CharField(_("action"), max_length=8, blank=True)
+    direction = models.CharField(_("direction"), max_length=3, blank=True)
+    interface = models.CharField(_("interface"), max_length=64, blank=True)
+    protocol = models.CharField(_("protocol"), max_length=32, blank=True)
+    dst_port = models.PositiveIntegerField(_("destination port"), null=True)
+    rule = models.CharField(_("rule"), max_length=64, blank=True)
+    src_country = models.CharField(_("source country"), max_length=2, blank=True)
+    events = models.PositiveBigIntegerField(_("events"))
+
+    class Meta:
+        verbose_name = _("hourly count")
+        verbose_name_plural = _("hourly counts")
+        indexes = [models.Index(fields=["hour"], name="hourly_count_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.events}"
+
+
+class RollupHour(models.Model):
+    """The state of one UTC hour in the HourlyCount table.
+
+    ``marked_at`` is set whenever events of the hour are written (the mark
+    says "count again"); a roll-up of the hour clears it only if nobody
+    marked the hour meanwhile. Reports trust HourlyCount for an hour only
+    when it was rolled up and is not marked; every other hour is read from
+    the events, so an hour that never got a row is merely slower.
+    """
+
+    hour = models.DateTimeField(_("hour"), primary_key=True)
+    marked_at = models.DateTimeField(_("marked at"), null=True)
+    rolled_at = models.DateTimeField(_("rolled up at"), null=True)
+
+    class Meta:
+        verbose_name = _("roll-up hour")
+        verbose_name_plural = _("roll-up hours")
+        indexes = [models.Index(fields=["marked_at"], name="rollup_hour_marked")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00}"

@@ -26,6 +26,7 @@ from events.ingest.writer import (
 from events.models import Device, Event, UnparsedMessage
 from events.parsers import parse_message
 from events.parsers.types import ParsedEvent
+from events.rollup import hours_of_rows, mark_hours
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def _reparse_batch(chunk: list[int], result: ReparseResult) -> None:
             reasons[row.pk] = reason
 
     if events:
+        mark_hours(hours_of_rows(events))
         with connection.cursor() as cursor:
             cursor.executemany(insert_sql(Event, EVENT_COLUMNS), events)
         UnparsedMessage.objects.filter(pk__in=moved).delete()

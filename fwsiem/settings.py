@@ -193,6 +193,9 @@ REPORT_MAX_TOP_N = env_int("FWSIEM_REPORT_MAX_TOP_N", 50)
 REPORT_MAX_BUCKETS = env_int("FWSIEM_REPORT_MAX_BUCKETS", 2000)
 # A dashboard page's panels share this budget; later panels get what is left.
 DASHBOARD_TIME_LIMIT = env_int("FWSIEM_DASHBOARD_TIME_LIMIT", 60)
+# Hourly counts: an hour is counted once no event was written to it for this
+# long (until then reports read its events); the job runs every few minutes.
+ROLLUP_SETTLE_SECONDS = env_int("FWSIEM_ROLLUP_SETTLE_SECONDS", 120)
 
 # Geo data: the registries' delegated files (RIR statistics exchange format)
 GEO_REGISTRY_URLS = {

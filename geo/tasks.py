@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 
+from fwsiem.schedules import ensure_schedule
 from geo.countries import refresh_countries as load_countries
 from geo.refresh import refresh_registries as load_registries
 from geo.refresh import refresh_registry as load_registry
@@ -62,30 +63,18 @@ def ensure_schedules(**kwargs) -> None:
     for code in settings.GEO_REGISTRY_URLS:
         Registry.objects.get_or_create(code=code)
 
-    wanted = [
-        (
-            REGISTRIES_SCHEDULE,
-            "geo.tasks.refresh_registries",
-            Schedule.DAILY,
-            REGISTRIES_TIMEOUT,
-        ),
-        (
-            COUNTRIES_SCHEDULE,
-            "geo.tasks.refresh_countries",
-            Schedule.MONTHLY,
-            COUNTRIES_TIMEOUT,
-        ),
-    ]
-    for name, func, schedule_type, timeout in wanted:
-        values = {
-            "func": func,
-            "schedule_type": schedule_type,
-            "repeats": -1,
-            "kwargs": f"q_options={{'timeout': {timeout}}}",
-        }
-        schedule, created = Schedule.objects.get_or_create(name=name, defaults=values)
-        if not created and any(getattr(schedule, k) != v for k, v in values.items()):
-            Schedule.objects.filter(pk=schedule.pk).update(**values)
+    ensure_schedule(
+        REGISTRIES_SCHEDULE,
+        "geo.tasks.refresh_registries",
+        Schedule.DAILY,
+        REGISTRIES_TIMEOUT,
+    )
+    ensure_schedule(
+        COUNTRIES_SCHEDULE,
+        "geo.tasks.refresh_countries",
+        Schedule.MONTHLY,
+        COUNTRIES_TIMEOUT,
+    )
 
 
 def refresh_registry(registry: str) -> str:

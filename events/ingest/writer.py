@@ -38,6 +38,7 @@ from events.ingest.devices import DeviceDirectory
 from events.ingest.pipeline import IngestCounters, Received, device_key
 from events.models import Device, Event, UnparsedMessage
 from events.parsers.types import ParsedEvent
+from events.rollup import hours_of_rows, mark_hours
 from geo import index as geo_index
 
 logger = logging.getLogger(__name__)
@@ -417,6 +418,9 @@ class BatchWriter:
         events, seen = prepared.events, prepared.seen
         unparsed = [*prepared.unparsed, *extra_unparsed]
         with transaction.atomic(), connection.cursor() as cursor:
+            if events:
+                # First, so the hours stay locked until the events commit.
+                mark_hours(hours_of_rows(events))
             if prepared.statements is not None:
                 for statement in prepared.statements:
                     cursor.execute(statement)

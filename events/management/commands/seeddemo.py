@@ -10,6 +10,7 @@ again at the end, which is several times faster for millions of rows.
 """
 
 import time
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -18,6 +19,7 @@ from tqdm import tqdm
 
 from events.demo import seed_events
 from events.models import Event
+from events.rollup import roll_up
 from fwsiem.progress import hide_progress
 
 
@@ -101,13 +103,18 @@ class Command(BaseCommand):
             add_indexes(deferred)
             index_seconds = time.monotonic() - started
 
+        counted = roll_up(settle=timedelta(0))
+
         rate = summary.events / summary.seconds if summary.seconds else 0
         return _(
             "Seeded %(events)d events over %(days)d days on %(devices)d devices: "
             "%(scans)d scans, %(burst)d in the burst, %(outbound)d outbound; "
             "%(sources)d sources in %(countries)d countries; %(seconds).1f s "
-            "(%(rate).0f events/s, %(method)s)%(indexes)s."
+            "(%(rate).0f events/s, %(method)s)%(indexes)s; %(hours)d hours "
+            "counted for reports in %(rollup).1f s."
         ) % {
+            "hours": counted.hours,
+            "rollup": counted.seconds,
             "events": summary.events,
             "days": days,
             "devices": options["devices"],

@@ -1,0 +1,265 @@
+"""Hourly event counts, so reports need not count millions of events.
+
+``HourlyCount`` holds, per UTC hour, the number of events for each
+combination of device, action, direction, interface, protocol, destination
+port, rule and source country: every column a report may group or filter
+by except the addresses. Reports read it for the hours it is current for
+and the event table for the rest (``current_hours``), so a result is the
+same either way, only faster.
+
+How an hour stays current:
+
+- Whoever writes events marks their hours in the same transaction
+  (``mark_hours``, called by the listener's batch writer, ``ingestfile``,
+  re-parse and ``seeddemo``).
+- ``roll_up`` counts each hour whose mark has settled (no write for
+  ``ROLLUP_SETTLE_SECONDS``) again and clears the mark, but only if nobody
+  marked it meanwhile; a scheduled job runs it every few minutes.
+- Hours never marked are read from the events: data written behind
+  fwsiem's back is merely slow until ``manage.py rollup --rebuild``.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+
+from events.models import Event, HourlyCount, RollupHour
+
+logger = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
+
+# The columns an hourly row is keyed by, named as on Event.
+COLUMNS = (
+    "device_id",
+    "action",
+    "direction",
+    "interface",
+    "protocol",
+    "dst_port",
+    "rule",
+    "src_country",
+)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    """Return the start of the UTC hour holding ``moment`` (aware)."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_of_rows(rows: Iterable[tuple]) -> set[datetime]:
+    """Return the UTC hours of event rows whose first value is occurred_at.
+
+    The writers pass occurred_at as the database text of a UTC time
+    ("2026-12-03 22:07:19.123456"), whose first 13 characters name the
+    hour; an aware datetime is accepted too.
+    """
+    texts = set()
+    moments = set()
+    for row in rows:
+        value = row[0]
+        if isinstance(value, str):
+            texts.add(value[:13])
+        else:
+            moments.add(floor_hour(value))
+    for text in texts:
+        moments.add(datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC))
+    return moments
+
+
+def mark_hours(hours: Iterable[datetime]) -> None:
+    """Mark ``hours`` to be counted again, inside the writing transaction.
+
+    Marks are written in hour order, so two writers lock them in the same
+    order and cannot deadlock on them.
+    """
+    now = datetime.now(UTC)
+    marks = [RollupHour(hour=hour, marked_at=now) for hour in sorted(hours)]
+    if marks:
+        RollupHour.objects.bulk_create(
+            marks,
+            update_conflicts=True,
+            unique_fields=["hour"],
+            update_fields=["marked_at"],
+        )
+
+
+@dataclass
+class RollupResult:
+    hours: int = 0
+    rows: int = 0
+    retried: int = 0
+    left: int = 0
+    seconds: float = 0.0
+
+
+def roll_up(
+    *,
+    settle: timedelta | None = None,
+    seconds: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RollupResult:
+    """Count again every hour marked at least ``settle`` ago, newest first.
+
+    ``settle`` defaults to ROLLUP_SETTLE_SECONDS, so the hour being written
+    now is left to the event table until its writes stop. Stops starting
+    new hours after ``seconds`` (no limit by default); ``result.left`` says
+    how many were due but not done. Calls ``progress(1)`` per hour.
+    """
+    began = time.monotonic()
+    if settle is None:
+        settle = timedelta(seconds=settings.ROLLUP_SETTLE_SECONDS)
+    cutoff = datetime.now(UTC) - settle
+    due = list(
+        RollupHour.objects.filter(marked_at__lte=cutoff)
+        .order_by("-hour")
+        .values_list("hour", flat=True)
+    )
+
+    result = RollupResult()
+    for position, hour in enumerate(due):
+        if seconds is not None and time.monotonic() - began > seconds:
+            result.left = len(due) - position
+            break
+        rows = roll_hour(hour)
+        if rows is None:
+            result.retried += 1
+        else:
+            result.hours += 1
+            result.rows += rows
+        if progress:
+            progress(1)
+    result.seconds = time.monotonic() - began
+    logger.info(
+        "roll-up hours=%d rows=%d retried=%d left=%d seconds=%.1f",
+        result.hours,
+        result.rows,
+        result.retried,
+        result.left,
+        result.seconds,
+    )
+    return result
+
+
+def roll_hour(hour: datetime) -> int | None:
+    """Replace the counts of one hour; return their rows.
+
+    Returns None, and changes nothing, when the hour was marked again while
+    it was being counted (a writer added events): it stays marked and is
+    counted by a later run. The mark is read before the events, so a write
+    that lands in between always changes it.
+    """
+    with transaction.atomic():
+        marked_at = (
+            RollupHour.objects.filter(hour=hour)
+            .values_list("marked_at", flat=True)
+            .first()
+        )
+        if marked_at is None:
+            return 0
+
+        groups = (
+            Event.objects.filter(occurred_at__gte=hour, occurred_at__lt=hour + HOUR)
+            .values(*COLUMNS)
+            .annotate(events=Count("pk"))
+            .order_by()
+        )
+        counts = [HourlyCount(hour=hour, **group) for group in groups]
+        HourlyCount.objects.filter(hour=hour).delete()
+        HourlyCount.objects.bulk_create(counts, batch_size=2000)
+        cleared = RollupHour.objects.filter(hour=hour, marked_at=marked_at).update(
+            marked_at=None, rolled_at=datetime.now(UTC)
+        )
+        if not cleared:
+            transaction.set_rollback(True)
+            return None
+    return len(counts)
+
+
+def hours_with_events() -> Iterable[datetime]:
+    """Yield each UTC hour that holds events, oldest first.
+
+    Seeks from one hour to the next event through the time index, so it
+    issues one small query per hour with events, not a scan of the table.
+    """
+    moment = Event.objects.order_by("occurred_at").values_list("occurred_at", flat=True)
+    following = moment.first()
+    while following is not None:
+        hour = floor_hour(following)
+        yield hour
+        following = moment.filter(occurred_at__gte=hour + HOUR).first()
+
+
+def mark_all() -> int:
+    """Mark every hour with events; drop counts of hours left without any.
+
+    Returns the number of hours marked. For events written or removed
+    without fwsiem's writers (SQL by hand, a restored backup).
+    """
+    began = datetime.now(UTC)
+    marked = 0
+    batch: list[datetime] = []
+    for hour in hours_with_events():
+        batch.append(hour)
+        if len(batch) >= 1000:
+            mark_hours(batch)
+            marked += len(batch)
+            batch = []
+    mark_hours(batch)
+    marked += len(batch)
+
+    # Every hour with events was marked since ``began``; the rest hold none.
+    with transaction.atomic():
+        empty = RollupHour.objects.exclude(marked_at__gte=began)
+        HourlyCount.objects.filter(hour__in=empty.values("hour")).delete()
+        empty.delete()
+    return marked
+
+
+def current_hours(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Return the whole hours of [start, end) where HourlyCount is current.
+
+    Adjacent hours are joined, so a window rolled up throughout gives one
+    range. Everything outside these ranges is to be read from the events.
+    """
+    first = floor_hour(start)
+    if first < start:
+        first += HOUR
+    hours = (
+        RollupHour.objects.filter(
+            hour__gte=first,
+            hour__lt=end - HOUR + timedelta(microseconds=1),
+            marked_at__isnull=True,
+            rolled_at__isnull=False,
+        )
+        .order_by("hour")
+        .values_list("hour", flat=True)
+    )
+    ranges: list[tuple[datetime, datetime]] = []
+    for hour in hours:
+        if ranges and ranges[-1][1] == hour:
+            ranges[-1] = (ranges[-1][0], hour + HOUR)
+        else:
+            ranges.append((hour, hour + HOUR))
+    return ranges
+
+
+def complement(
+    start: datetime, end: datetime, ranges: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Return the parts of [start, end) outside the ordered ``ranges``."""
+    gaps = []
+    cursor = start
+    for low, high in ranges:
+        if low > cursor:
+            gaps.append((cursor, low))
+        cursor = max(cursor, high)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
