@@ -58,7 +58,7 @@ from dashboards.spec import (
 from dashboards.timelimit import time_limit
 from events.fields import network_bounds
 from events.models import Event, HourlyCount
-from events.rollup import complement, current_hours
+from events.rollup import complement, current_hours, grain_for
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,9 @@ HOURLY_DIMENSIONS = {
     Dimension.DEVICE,
     Dimension.RULE,
 }
+
+# The dimensions that need the source country column of HourlyCount.
+COUNTRY_DIMENSIONS = {Dimension.SRC_COUNTRY, Dimension.SRC_COUNTRY_GROUP}
 
 METRICS = {
     Metric.EVENTS: lambda: Count("pk"),
@@ -320,11 +323,20 @@ class _Run:
                 "occurred_at",
             ),
             (
-                _filtered(HourlyCount.objects.all(), self.spec, "hour", hourly),
+                _filtered(self._hourly_grain(), self.spec, "hour", hourly),
                 Sum("events"),
                 "hour",
             ),
         ]
+
+    def _hourly_grain(self) -> QuerySet:
+        """Return the rows of the smallest HourlyCount grain the spec needs."""
+        dimensions = set(self.spec.dimensions)
+        grain = grain_for(
+            port=Dimension.DST_PORT in dimensions or bool(self.spec.ports),
+            country=bool(dimensions & COUNTRY_DIMENSIONS) or bool(self.spec.countries),
+        )
+        return HourlyCount.objects.filter(grain=grain)
 
     def _countable_by_hour(self) -> bool:
         spec = self.spec

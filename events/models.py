@@ -390,8 +390,15 @@ class HourlyCount(models.Model):
     reports read it instead of the events for the hours ``RollupHour``
     says are current. Field names are those of Event, so one filter or
     grouping expression serves both tables.
+
+    Each hour is counted at four grains (``events.rollup.Grain``): with or
+    without the destination port and with or without the source country,
+    the two columns that multiply the rows. A grain without a column holds
+    NULL or "" in it; a report reads the smallest grain that has every
+    column it groups or filters by.
     """
 
+    grain = models.PositiveSmallIntegerField(_("grain"))
     hour = models.DateTimeField(_("hour"))
     device = models.ForeignKey(
         Device,
@@ -411,7 +418,9 @@ class HourlyCount(models.Model):
     class Meta:
         verbose_name = _("hourly count")
         verbose_name_plural = _("hourly counts")
-        indexes = [models.Index(fields=["hour"], name="hourly_count_hour")]
+        indexes = [
+            models.Index(fields=["grain", "hour"], name="hourly_count_grain_hour")
+        ]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.events}"

@@ -2,6 +2,8 @@
 # - HourlyCount is derived from events (see events/rollup.py); its device
 #   key cascades because the counts mean nothing without the device, and
 #   events already protect a device that has any.
+# - HourlyCount is read by grain and hour range and replaced by grain and
+#   hour, so (grain, hour) is its one index.
 # - RollupHour's marks drive the roll-up job; existing events get their
 #   hours marked here, so the first job run counts them. Finding the hours
 #   seeks from one hour to the next event through the time index: one
@@ -53,6 +55,7 @@ class Migration(migrations.Migration):
             name='HourlyCount',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('grain', models.PositiveSmallIntegerField(verbose_name='grain')),
                 ('hour', models.DateTimeField(verbose_name='hour')),
                 ('action', models.CharField(blank=True, max_length=8, verbose_name='action')),
                 ('direction', models.CharField(blank=True, max_length=3, verbose_name='direction')),
@@ -67,7 +70,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'hourly count',
                 'verbose_name_plural': 'hourly counts',
-                'indexes': [models.Index(fields=['hour'], name='hourly_count_hour')],
+                'indexes': [models.Index(fields=['grain', 'hour'], name='hourly_count_grain_hour')],
             },
         ),
         migrations.RunPython(mark_hours_with_events, migrations.RunPython.noop),
