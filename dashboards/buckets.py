@@ -72,6 +72,21 @@ def sqlite_local_truncation(
     )
 
 
+def window_offsets(window: Window) -> set[timedelta]:
+    """Return every UTC offset the current time zone has within ``window``.
+
+    Samples the offset at both ends and once a day between them: zones
+    change their offset at most a few times a year and keep each for
+    months, so a daily sample finds every offset a window spans.
+    """
+    offsets = {timezone.localtime(window.end).utcoffset()}
+    moment = window.start
+    while moment < window.end:
+        offsets.add(timezone.localtime(moment).utcoffset())
+        moment += timedelta(days=1)
+    return offsets
+
+
 def needs_fixed_offset() -> bool:
     """Tell if the database cannot convert to the current zone by name."""
     connection = connections["default"]

@@ -39,6 +39,7 @@ from dashboards.buckets import (
     next_bucket,
     normalize,
     sqlite_local_truncation,
+    window_offsets,
 )
 from dashboards.dimensions import (
     DIMENSIONS,
@@ -294,6 +295,7 @@ class _Run:
         self.notes: list[str] = []
         self.fixed_offset = None
         self.native_sqlite = False
+        self.offsets: set[timedelta] = set()
         if spec.is_over_time:
             self._choose_truncation()
         self.sources = self._sources()
@@ -346,12 +348,10 @@ class _Run:
             return False
         if not spec.is_over_time:
             return True
-        # Local buckets start on whole UTC hours only where the zone's
-        # offset is a whole number of hours (not in India, say).
-        return all(
-            timezone.localtime(moment).utcoffset().total_seconds() % 3600 == 0
-            for moment in (self.window.start, self.window.end)
-        )
+        # Local buckets start on whole UTC hours only while the zone's
+        # offset is a whole number of hours (never in India, in winter
+        # on Lord Howe Island).
+        return all(offset.total_seconds() % 3600 == 0 for offset in self.offsets)
 
     def execute(self) -> ReportResult:
         rows = None
@@ -389,20 +389,20 @@ class _Run:
         Django's truncation converts by zone name: on SQLite through a
         Python function called per row (slow over millions of rows), on
         MySQL/MariaDB through CONVERT_TZ, which needs the server's time zone
-        tables. Where the offset is the same at both ends of the window, a
-        fixed offset added in SQL gives the same buckets: SQLite then uses
-        its own strftime. MySQL/MariaDB without zone tables use the offset
-        at the window's end even across a change, and say so.
+        tables. Where the offset is the same throughout the window, a fixed
+        offset added in SQL gives the same buckets: SQLite then uses its
+        own strftime. MySQL/MariaDB without zone tables use the offset at
+        the window's end even across a change, and say so.
         """
-        start_offset = timezone.localtime(self.window.start).utcoffset()
+        self.offsets = window_offsets(self.window)
         end_offset = timezone.localtime(self.window.end).utcoffset()
         vendor = connections["default"].vendor
-        if vendor == "sqlite" and start_offset == end_offset:
+        if vendor == "sqlite" and len(self.offsets) == 1:
             self.fixed_offset = end_offset
             self.native_sqlite = True
         elif vendor == "mysql" and needs_fixed_offset():
             self.fixed_offset = end_offset
-            if start_offset != end_offset:
+            if len(self.offsets) > 1:
                 self.notes.append(
                     _(
                         "The database has no time zone tables, so buckets use "

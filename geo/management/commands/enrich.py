@@ -10,12 +10,14 @@ from datetime import datetime
 from datetime import time as clock
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from events.models import Event
+from events.rollup import floor_hour, mark_hours
 from fwsiem.progress import hide_progress
 from geo import index
 
@@ -71,7 +73,11 @@ class Command(BaseCommand):
                     if (src, dst) != (event.src_country, event.dst_country):
                         event.src_country, event.dst_country = src, dst
                         changed.append(event)
-                Event.objects.bulk_update(changed, ["src_country", "dst_country"])
+                # Reports count by source country from the hourly counts:
+                # the hours changed here are counted again.
+                with transaction.atomic():
+                    Event.objects.bulk_update(changed, ["src_country", "dst_country"])
+                    mark_hours({floor_hour(event.occurred_at) for event in changed})
                 examined += len(batch)
                 updated += len(changed)
                 progress.update(len(batch))
@@ -104,7 +110,7 @@ def _moment(text: str) -> datetime:
 def _batches(events, size: int):
     """Yield lists of events by primary key, so no offset scan grows."""
     last = 0
-    fields = ("pk", "src_ip", "dst_ip", "src_country", "dst_country")
+    fields = ("pk", "occurred_at", "src_ip", "dst_ip", "src_country", "dst_country")
     while True:
         batch = list(events.filter(pk__gt=last).order_by("pk").only(*fields)[:size])
         if not batch:
