@@ -16,9 +16,13 @@ For each panel it prints the query time of ``run_report`` (first run and
 the median of ``--runs`` more), the number of SQL statements, the rows the
 result holds and the events in the panel's window; then the server time of
 the whole dashboard page through Django's test client (logged in as a
-temporary superuser, removed at the end); then how many rows an hourly
-roll-up table would hold for the last seven days, the figure that decides
-what roll-ups would buy.
+temporary superuser, removed at the end); then the state of the hourly
+roll-up the event-count panels read (``events.rollup``): hours current,
+rows per grain, and the time to count one hour again.
+
+``seeddemo`` counts the hours it wrote before it ends; after writing
+events some other way, run ``manage.py rollup`` first, or the panels read
+the events table for those hours.
 """
 
 import argparse
@@ -96,25 +100,51 @@ def page_figures(dashboard, runs: int) -> tuple[float, float]:
     return first, median
 
 
-def rollup_rows(now) -> tuple[int, int]:
-    """Count events and hourly roll-up rows over the last seven days."""
+def rollup_figures(now) -> list[str]:
+    """Describe the hourly roll-up the panels read, and time one hour of it.
+
+    Recounting the newest whole hour (marked first, then rolled as the
+    scheduled job does) gives the cost the job pays per hour of events.
+    """
     from datetime import timedelta
 
-    from django.db.models import Count
-    from django.db.models.functions import TruncHour
+    from django.db.models import Count, Q
 
-    from events.models import Event
+    from events.models import Event, HourlyCount, RollupHour
+    from events.rollup import GRAINS, floor_hour, grain_columns, mark_hours, roll_hour
 
-    recent = Event.objects.filter(occurred_at__gte=now - timedelta(days=7))
-    groups = (
-        recent.annotate(t=TruncHour("occurred_at"))
-        .values(
-            "t", "device", "action", "direction", "protocol", "dst_port", "src_country"
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
+    hours = RollupHour.objects.aggregate(
+        current=Count("hour", filter=Q(marked_at=None, rolled_at__isnull=False)),
+        marked=Count("hour", filter=Q(marked_at__isnull=False)),
     )
-    return recent.count(), groups.count()
+    lines = [
+        f"roll-up: {hours['current']:,} hours current, {hours['marked']:,} "
+        f"marked to be counted again"
+    ]
+    week = now - timedelta(days=7)
+    events = Event.objects.filter(occurred_at__gte=week).count()
+    for grain in GRAINS:
+        rows = HourlyCount.objects.filter(grain=grain, hour__gte=week).count()
+        ratio = events / rows if rows else float("inf")
+        columns = ", ".join(grain_columns(grain))
+        lines.append(
+            f"  grain {grain} ({columns}): {rows:,} rows for the last 7 days "
+            f"({ratio:,.0f} events per row)"
+        )
+
+    hour = floor_hour(now) - timedelta(hours=1)
+    in_hour = Event.objects.filter(
+        occurred_at__gte=hour, occurred_at__lt=hour + timedelta(hours=1)
+    ).count()
+    mark_hours([hour])
+    began = time.perf_counter()
+    rows = roll_hour(hour)
+    seconds = time.perf_counter() - began
+    lines.append(
+        f"  counting one hour again ({hour:%Y-%m-%d %H}:00 UTC, {in_hour:,} "
+        f"events, {rows} rows at all grains): {seconds:.3f} s"
+    )
+    return lines
 
 
 def main() -> None:
@@ -190,13 +220,9 @@ def main() -> None:
         f"median {median:.3f} s ({verdict} the {TARGET_SECONDS:.0f} s target)"
     )
 
-    events, groups = rollup_rows(now)
-    ratio = events / groups if groups else float("inf")
-    print(
-        f"last 7 days: {events:,} events would be {groups:,} rows of an hourly "
-        f"roll-up by device, action, direction, protocol, port and country "
-        f"({ratio:,.0f} events per row)"
-    )
+    print()
+    for line in rollup_figures(now):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -419,7 +419,10 @@ class HourlyCount(models.Model):
         verbose_name = _("hourly count")
         verbose_name_plural = _("hourly counts")
         indexes = [
-            models.Index(fields=["grain", "hour"], name="hourly_count_grain_hour")
+            models.Index(fields=["grain", "hour"], name="hourly_count_grain_hour"),
+            models.Index(
+                fields=["grain", "dst_port", "hour"], name="hourly_count_port_hour"
+            ),
         ]
 
     def __str__(self) -> str:
