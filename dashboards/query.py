@@ -8,6 +8,7 @@ top N keys, count them per bucket, count everything else as "other"), plus
 small lookups for labels, all under one statement time budget.
 """
 
+import heapq
 import logging
 import time
 from dataclasses import dataclass, field
@@ -461,56 +462,70 @@ class _Run:
             return None
 
         totals: dict[tuple, int] = {}
-        for group in groups:
-            key = self._key(group)
-            totals[key] = totals.get(key, 0) + group["m"]
-        ranked = sorted(totals, key=lambda key: (-totals[key], _sortable(key)))
-        top = set(ranked[: self.top_n])
+        for (_bucket, key), value in groups.items():
+            totals[key] = totals.get(key, 0) + value
+        # Only the top keys need their tie-break; the others fold.
+        ranked = heapq.nsmallest(
+            self.top_n, totals, key=lambda key: (-totals[key], _sortable(key))
+        )
         if not over_time:
-            rows = [Row(None, key, (), totals[key]) for key in ranked[: self.top_n]]
-            if len(ranked) > self.top_n:
-                rest = sum(totals[key] for key in ranked[self.top_n :])
+            rows = [Row(None, key, (), totals[key]) for key in ranked]
+            if len(totals) > self.top_n:
+                rest = sum(totals.values()) - sum(totals[key] for key in ranked)
                 rows.append(Row(None, OTHER, (), rest))
             return rows
 
         rank = {key: position for position, key in enumerate(ranked)}
         rows, other = [], {}
-        for group in groups:
-            key, bucket = self._key(group), self._bucket_value(group["t"])
-            if key in top:
-                rows.append(Row(bucket, key, (), group["m"]))
+        for (moment, key), value in groups.items():
+            bucket = self._bucket_value(moment)
+            if key in rank:
+                rows.append(Row(bucket, key, (), value))
             else:
-                other[bucket] = other.get(bucket, 0) + group["m"]
+                other[bucket] = other.get(bucket, 0) + value
         rows.extend(Row(bucket, OTHER, (), value) for bucket, value in other.items())
         rows.sort(key=lambda row: (row.bucket, rank.get(row.key, len(rank))))
         return rows
 
-    def _groups(self, over_time: bool) -> list[dict] | None:
-        """Count per (bucket and) key across the sources, summed.
+    def _groups(self, over_time: bool) -> dict[tuple, int] | None:
+        """Count per (bucket, key) across the sources, summed.
 
-        Returns None when the groups exceed SINGLE_PASS_MAX_GROUPS.
+        The bucket is None when the report is not over time. Returns None
+        when the groups exceed SINGLE_PASS_MAX_GROUPS.
         """
         if not self.aliases and not over_time:
             value = sum(
                 rows.aggregate(m=metric)["m"] or 0
                 for rows, metric, _field in self.sources
             )
-            return [{"m": value}]
+            return {(None, ()): value}
 
-        merged: dict[tuple, dict] = {}
+        names = ["t", *self.aliases] if over_time else list(self.aliases)
+        split = self._splitter()
+        merged: dict[tuple, int] = {}
         for rows, metric, time_field in self.sources:
-            grouped = self._grouped(rows, over_time, metric, time_field).order_by()
-            for group in grouped[: SINGLE_PASS_MAX_GROUPS + 1]:
+            grouped = self._grouped(rows, over_time, metric, time_field)
+            grouped = grouped.order_by().values_list(*names, "m")
+            for values in grouped[: SINGLE_PASS_MAX_GROUPS + 1]:
+                moment = values[0] if over_time else None
+                key = split(values[1:-1] if over_time else values[:-1])
+                identity = (moment, key)
                 # MySQL sums integers as DECIMAL.
-                group["m"] = int(group["m"])
-                identity = (group.get("t"), self._key(group))
-                if identity in merged:
-                    merged[identity]["m"] += group["m"]
-                else:
-                    merged[identity] = group
+                merged[identity] = merged.get(identity, 0) + int(values[-1])
             if len(merged) > SINGLE_PASS_MAX_GROUPS:
                 return None
-        return list(merged.values())
+        return merged
+
+    def _splitter(self):
+        """Return a function that cuts a flat row of aliases into a key."""
+        if all(width == 1 for width in self.widths):
+            return lambda flat: tuple((value,) for value in flat)
+        bounds = []
+        index = 0
+        for width in self.widths:
+            bounds.append((index, index + width))
+            index += width
+        return lambda flat: tuple(flat[low:high] for low, high in bounds)
 
     def _rank(self) -> tuple[list[tuple], dict[tuple, int], bool]:
         """Return the top keys by metric, their values, and if more exist."""
