@@ -103,8 +103,8 @@ def page_figures(dashboard, runs: int) -> tuple[float, float]:
 def rollup_figures(now) -> list[str]:
     """Describe the hourly roll-up the panels read, and time one hour of it.
 
-    Recounting the newest whole hour (marked first, then rolled as the
-    scheduled job does) gives the cost the job pays per hour of events.
+    Recounting the newest hour with events (marked first, then rolled as
+    the scheduled job does) gives the cost the job pays per hour.
     """
     from datetime import timedelta
 
@@ -132,7 +132,8 @@ def rollup_figures(now) -> list[str]:
             f"({ratio:,.0f} events per row)"
         )
 
-    hour = floor_hour(now) - timedelta(hours=1)
+    newest = Event.objects.filter(occurred_at__lt=now).order_by("-occurred_at")
+    hour = floor_hour(newest.values_list("occurred_at", flat=True).first() or now)
     in_hour = Event.objects.filter(
         occurred_at__gte=hour, occurred_at__lt=hour + timedelta(hours=1)
     ).count()
