@@ -16,8 +16,9 @@ How an hour stays current:
 - ``roll_up`` counts each hour whose mark has settled (no write for
   ``ROLLUP_SETTLE_SECONDS``) again and clears the mark, but only if nobody
   marked it meanwhile; a scheduled job runs it every few minutes.
-- Hours never marked are read from the events: data written behind
-  fwsiem's back is merely slow until ``manage.py rollup --rebuild``.
+- Hours never counted are read from the events. Events written or
+  deleted behind fwsiem's back in an hour already counted are missed by
+  reports until ``manage.py rollup --rebuild``.
 """
 
 import logging
