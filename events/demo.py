@@ -407,6 +407,10 @@ class BatchLoader:
                 cursor.executemany(self.sql, batch)
             return
 
+        # Marked before the load as well as after it: were the process to
+        # stop between the load's commit and the second mark, the hours
+        # would still not pass for counted.
+        mark_hours(hours)
         with tempfile.NamedTemporaryFile("w", suffix=".tsv") as handle:
             handle.writelines(tsv_line(row) for row in batch)
             handle.flush()
@@ -421,7 +425,8 @@ class BatchLoader:
                 [handle.name],
             )
             self.raw.commit()
-        # After the load's own commit: a mark only asks for a count.
+        # Again after the load's own commit, in case the roll-up counted an
+        # hour between the first mark and the commit.
         mark_hours(hours)
 
     def close(self) -> None:
