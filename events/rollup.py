@@ -91,19 +91,27 @@ def mark_hours(hours: Iterable[datetime]) -> None:
     """Mark ``hours`` to be counted again, inside the writing transaction.
 
     Marks are written in hour order, so two writers lock them in the same
-    order and cannot deadlock on them.
+    order and cannot deadlock on them. One upsert in SQL of our own: the
+    listener's writer runs it for every batch.
     """
-    now = datetime.now(UTC)
-    marks = [RollupHour(hour=hour, marked_at=now) for hour in sorted(hours)]
-    if not marks:
+    hours = sorted(hours)
+    if not hours:
         return
-    # MySQL's upsert takes no conflict target; SQLite's needs one.
-    target = {}
-    if connection.features.supports_update_conflicts_with_target:
-        target["unique_fields"] = ["hour"]
-    RollupHour.objects.bulk_create(
-        marks, update_conflicts=True, update_fields=["marked_at"], **target
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(datetime.now(UTC))
+    with connection.cursor() as cursor:
+        cursor.executemany(_mark_statement(), [(adapt(hour), now) for hour in hours])
+
+
+def _mark_statement() -> str:
+    quote = connection.ops.quote_name
+    table = quote(RollupHour._meta.db_table)
+    hour = quote(RollupHour._meta.get_field("hour").column)
+    marked = quote(RollupHour._meta.get_field("marked_at").column)
+    insert = f"INSERT INTO {table} ({hour}, {marked}) VALUES (%s, %s)"
+    if connection.vendor == "mysql":
+        return f"{insert} ON DUPLICATE KEY UPDATE {marked} = VALUES({marked})"
+    return f"{insert} ON CONFLICT ({hour}) DO UPDATE SET {marked} = excluded.{marked}"
 
 
 @dataclass

@@ -95,7 +95,7 @@ class Prepared:
     the devices heard from, ``rejected`` the transports of parsed events
     kept as unparsed because a value did not fit, ``statements`` the inline
     INSERTs of the events on MySQL/MariaDB (None where the cursor's
-    parameters are used).
+    parameters are used), ``hours`` the UTC hours the events fall in.
     """
 
     events: list[tuple]
@@ -103,6 +103,7 @@ class Prepared:
     seen: set[int]
     rejected: list[str]
     statements: list[str] | None
+    hours: set[datetime]
 
 
 class RowRejected(Exception):
@@ -405,7 +406,9 @@ class BatchWriter:
         statements = None
         if self.inline and events:
             statements = list(inline_inserts(self.event_head, events))
-        return Prepared(events, unparsed, seen, rejected, statements)
+        return Prepared(
+            events, unparsed, seen, rejected, statements, hours_of_rows(events)
+        )
 
     def _insert(
         self,
@@ -414,13 +417,16 @@ class BatchWriter:
         prepared: "Prepared | None" = None,
     ) -> None:
         if prepared is None:
-            prepared = Prepared(*self._rows(batch), None)
+            events, unparsed, seen, rejected = self._rows(batch)
+            prepared = Prepared(
+                events, unparsed, seen, rejected, None, hours_of_rows(events)
+            )
         events, seen = prepared.events, prepared.seen
         unparsed = [*prepared.unparsed, *extra_unparsed]
         with transaction.atomic(), connection.cursor() as cursor:
             if events:
                 # First, so the hours stay locked until the events commit.
-                mark_hours(hours_of_rows(events))
+                mark_hours(prepared.hours)
             if prepared.statements is not None:
                 for statement in prepared.statements:
                     cursor.execute(statement)
