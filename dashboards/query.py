@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboards.buckets import (
     BUCKET_LENGTH,
@@ -60,7 +61,7 @@ from dashboards.spec import (
 from dashboards.timelimit import time_limit
 from events.fields import network_bounds
 from events.models import Event, HourlyCount
-from events.rollup import complement, current_hours, grain_for
+from events.rollup import complement, current_hours, grain_for, overdue_hours
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,10 @@ HOURLY_DIMENSIONS = {
     Dimension.DEVICE,
     Dimension.RULE,
 }
+
+# How long past its settling time an hour may wait for the roll-up job
+# (every few minutes, a few minutes per run) before reports mention it.
+ROLLUP_LATE = timedelta(minutes=15)
 
 # The dimensions that need the source country column of HourlyCount.
 COUNTRY_DIMENSIONS = {Dimension.SRC_COUNTRY, Dimension.SRC_COUNTRY_GROUP}
@@ -315,6 +320,7 @@ class _Run:
             return events
 
         start, end = self.window.start, self.window.end
+        self._note_overdue(start, end)
         hourly = current_hours(start, end)
         if not hourly:
             return events
@@ -331,6 +337,24 @@ class _Run:
                 "hour",
             ),
         ]
+
+    def _note_overdue(self, start: datetime, end: datetime) -> None:
+        """Say so when hours wait for the roll-up job far longer than usual."""
+        late = timedelta(seconds=settings.ROLLUP_SETTLE_SECONDS) + ROLLUP_LATE
+        overdue = overdue_hours(start, end, late=late)
+        if overdue:
+            self.notes.append(
+                ngettext(
+                    "%(count)d hour of this range is not counted for reports "
+                    "yet and was read from the events, which is slower: is "
+                    "the scheduler (qcluster) running?",
+                    "%(count)d hours of this range are not counted for reports "
+                    "yet and were read from the events, which is slower: is "
+                    "the scheduler (qcluster) running?",
+                    overdue,
+                )
+                % {"count": overdue}
+            )
 
     def _hourly_grain(self) -> QuerySet:
         """Return the rows of the smallest HourlyCount grain the spec needs."""

@@ -301,6 +301,19 @@ def current_hours(start: datetime, end: datetime) -> list[tuple[datetime, dateti
     return ranges
 
 
+def overdue_hours(start: datetime, end: datetime, *, late: timedelta) -> int:
+    """Count the hours of [start, end) marked more than ``late`` ago.
+
+    The scheduled job counts a marked hour within minutes; many overdue
+    hours mean it is not running, and reports read the events instead.
+    """
+    return RollupHour.objects.filter(
+        hour__gte=floor_hour(start),
+        hour__lt=end,
+        marked_at__lt=datetime.now(UTC) - late,
+    ).count()
+
+
 def complement(
     start: datetime, end: datetime, ranges: list[tuple[datetime, datetime]]
 ) -> list[tuple[datetime, datetime]]:

@@ -442,3 +442,26 @@ def make_source(tmp_path):
     index.forget()
     yield make
     index.forget()
+
+
+def test_hours_waiting_long_for_the_job_are_mentioned(spread, now):
+    """A report says when marked hours wait far past their settling time."""
+    roll_up_everything()
+    definition = spec(dimensions=["dst_port"])
+    hours = [floor_hour(now - timedelta(hours=n)) for n in (3, 4)]
+    mark_hours(hours)
+
+    fresh = run_report(definition, now)
+    RollupHour.objects.filter(hour__in=hours).update(
+        marked_at=datetime.now(UTC) - timedelta(hours=1)
+    )
+    overdue = run_report(definition, now)
+    raw = run_report(spec(dimensions=["dst_port"], metric="distinct_sources"), now)
+
+    assert not any("not counted" in note for note in fresh.notes)
+    assert any(
+        note.startswith("2 hours of this range are not counted")
+        for note in overdue.notes
+    )
+    assert not any("not counted" in note for note in raw.notes)
+    assert [row.value for row in overdue.rows] == [row.value for row in fresh.rows]
