@@ -110,10 +110,13 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps. Leading spaces and a UTF-8 BOM are removed from MSG. An
     empty MSG is returned as "", not rejected.
     """
+    # Where the header starts after a PRI; 0 without one (or with a PRI
+    # missing its ">", which the patterns below then fail to match).
+    start = 0
     if text[:1] == "<":
+        start = text.find(">", 1, 5) + 1
         # "<PRI>1 " can only start an RFC 5424 header: go there directly.
-        end = text.find(">", 1, 5)
-        if text[end + 1 : end + 3] == "1 ":
+        if text[start : start + 2] == "1 ":
             match = _RFC5424_RE.match(text)
             if match is not None:
                 return _rfc5424(text, match, received_at)
@@ -131,16 +134,22 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
                 cached[3], True, cached[4], cached[5], text[cut:], dict(cached[6])
             )
 
-    match = _BSD_FAST_RE.match(text)
-    if match is not None and match[3] in MONTHS:
-        envelope = _bsd_fast(text, match, received_at, tz)
-        if match.end() == cut and text[cut : cut + 1] not in _MSG_CLEANUP:
-            _remember_header(text[:cut], tz, envelope)
-        return envelope
+    # Every BSD stamp starts with a month name right after the PRI, so a
+    # message without one (a bare "<PRI>" and text, as YAMAHA RTX sends)
+    # skips the patterns that would only fail on it.
+    if text[start : start + 3] in MONTHS:
+        match = _BSD_FAST_RE.match(text)
+        if match is not None and match[3] in MONTHS:
+            envelope = _bsd_fast(text, match, received_at, tz)
+            if match.end() == cut and text[cut : cut + 1] not in _MSG_CLEANUP:
+                _remember_header(text[:cut], tz, envelope)
+            return envelope
 
-    match = _RFC5424_RE.match(text)
-    if match is not None:
-        return _rfc5424(text, match, received_at)
+    # With a PRI, RFC 5424 was tried above; without one it needs "1 " first.
+    if text[:2] == "1 ":
+        match = _RFC5424_RE.match(text)
+        if match is not None:
+            return _rfc5424(text, match, received_at)
 
     pri = None
     pos = 0
@@ -234,13 +243,18 @@ def _rfc5424(text: str, match: re.Match, received_at: datetime) -> Envelope:
 def _other_header(
     text: str, pos: int, received_at: datetime, tz: tzinfo, extra: dict
 ) -> Envelope:
-    """Handle the BSD shapes the fast pattern misses, and header-less text."""
-    match = _BSD_RE.match(text, pos)
-    if match is not None and match[2] in MONTHS:
-        occurred_at = _bsd_time(match, received_at, tz)
-        return _host_and_tag(text, match.end(), occurred_at, True, extra)
+    """Handle the BSD shapes the fast pattern misses, and header-less text.
 
-    match = _BSD_ISO_RE.match(text, pos)
+    Each pattern is tried only where its first character is: a month name
+    for a BSD stamp, a digit for an RFC 3339 one.
+    """
+    if text[pos : pos + 3] in MONTHS:
+        match = _BSD_RE.match(text, pos)
+        if match is not None and match[2] in MONTHS:
+            occurred_at = _bsd_time(match, received_at, tz)
+            return _host_and_tag(text, match.end(), occurred_at, True, extra)
+
+    match = _BSD_ISO_RE.match(text, pos) if text[pos : pos + 1].isdigit() else None
     if match is not None:
         occurred_at = rfc3339_to_utc(match[1])
         return _host_and_tag(text, match.end(), occurred_at, False, extra)
