@@ -81,7 +81,6 @@ def parse_message(
     envelope = None
     try:
         envelope = parse_envelope(raw.decode("utf-8", "replace"), received_at, tz)
-        envelope.tz = tz
         if not envelope.msg:
             return ParseFailure("empty message", envelope.hostname)
         parse = chosen[1] if chosen is not None else _sniff(envelope)
