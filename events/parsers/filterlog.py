@@ -18,6 +18,7 @@ shortened address or port as if it were whole.
 import re
 
 from events.parsers.addresses import ipv4, ipv6
+from events.parsers.numbers import U16
 from events.parsers.syslog import Envelope
 from events.parsers.types import ParsedEvent, ParseError
 
@@ -49,11 +50,9 @@ _TCP_FLAGS = "FSRPAUEC"
 # trailing columns, the shapes of most lines (see ``_fast_ipv4``).
 _FAST_TCP_COLUMNS = 29
 _FAST_UDP_COLUMNS = 23
-# The text of every 16-bit number, to its value: one dictionary lookup reads
-# and range-checks a port, TTL or length several times faster than
-# ``int()``. Text it does not hold (leading zeros, larger values) goes to
-# the column walk.
-_U16 = {str(number): number for number in range(65536)}
+# Text it does not hold (leading zeros, larger values) goes to the column
+# walk.
+_U16 = U16
 
 # Addresses already validated by _validate_ipv4.
 _VALID_IPV4: set[str] = set()

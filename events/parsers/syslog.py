@@ -70,9 +70,11 @@ _TAG_RE = re.compile(_TAG)
 # TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
 # FORMATS.md 2.3: a first word that looks like a tag is the tag.
 _BSD_FAST_RE = re.compile(rf"{_PRI}{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}")
-# Headers of the common BSD shape ("<PRI>stamp [host ]tag[pid]: ") already
-# read by _BSD_FAST_RE: header text -> (zone, earliest and latest receive
-# time it holds for, then the envelope's time, hostname, app and extra).
+# Headers already read, by their text up to the first ": ", of two kinds:
+# the common BSD shape ("<PRI>stamp [host ]tag[pid]: ") read by
+# _BSD_FAST_RE -> (zone, earliest and latest receive time it holds for,
+# then the envelope's time, hostname, app and extra); and text after a PRI
+# that starts no header (YAMAHA RTX) -> (None, PRI value, where MSG starts).
 # A sender repeats its header for every line of a second, so most lines
 # are read with one dictionary lookup. Cleared when full.
 _HEADER_CACHE: dict[str, tuple] = {}
@@ -119,15 +121,18 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps and kept in the envelope. Leading spaces and a UTF-8 BOM are
     removed from MSG. An empty MSG is returned as "", not rejected.
     """
-    # A BSD header read before is found with one lookup. Only headers that
-    # start with a month name (after an optional PRI) are kept, so a text
-    # found here takes no other branch below.
+    # A header read before is found with one lookup: the branches below that
+    # keep one are the only ones a text starting with it can take.
     cut = text.find(": ", 0, _HEADER_SPAN) + 2
     if cut > 1:
         cached = _HEADER_CACHE.get(text[:cut])
-        if (
-            cached is not None
-            and cached[0] is tz
+        if cached is None:
+            pass
+        elif cached[0] is None:
+            msg = text[cached[2] :]
+            return Envelope(received_at, True, "", "", msg, {"pri": cached[1]}, tz)
+        elif (
+            cached[0] is tz
             and cached[1] < received_at < cached[2]
             and text[cut : cut + 1] not in _MSG_CLEANUP
         ):
@@ -171,6 +176,10 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
             msg = text[start:]
             if msg[:1] in _MSG_CLEANUP:
                 msg = _clean_msg(msg)
+            elif cut > 1:
+                # What decided this branch lies within text[:cut]: a month
+                # name would need three letters where a ":" is.
+                _remember_no_header(text[:cut], pri, start)
             return Envelope(received_at, True, "", "", msg, {"pri": pri}, tz)
 
     # With a PRI, RFC 5424 was tried above; without one it needs "1 " first.
@@ -223,6 +232,13 @@ def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
         envelope.app,
         dict(envelope.extra),
     )
+
+
+def _remember_no_header(header: str, pri: int | None, start: int) -> None:
+    """Keep that the text before ``header[start:]`` is a bare PRI (or none)."""
+    if len(_HEADER_CACHE) >= _CACHE_SIZE:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[header] = (None, pri, start)
 
 
 def _read_pri(text: str) -> tuple[int, int]:
