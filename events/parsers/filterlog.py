@@ -50,6 +50,13 @@ _TCP_FLAGS = "FSRPAUEC"
 # trailing columns, the shapes of most lines (see ``_fast_ipv4``).
 _FAST_TCP_COLUMNS = 29
 _FAST_UDP_COLUMNS = 23
+# Column count -> the protocol number such a line must have there.
+_FAST_SHAPES = {_FAST_TCP_COLUMNS: "6", _FAST_UDP_COLUMNS: "17"}
+# TCP flags as pf writes them: the letters present, in this order.
+_PF_FLAGS = frozenset(
+    "".join(letter for bit, letter in enumerate("FSRPAUEC") if mask >> bit & 1)
+    for mask in range(256)
+)
 # Text it does not hold (leading zeros, larger values) goes to the column
 # walk.
 _U16 = U16
@@ -96,7 +103,8 @@ def parse(envelope: Envelope) -> ParsedEvent:
     (filterlog writes neither).
     """
     cols = _split(envelope)
-    if len(cols) in (_FAST_TCP_COLUMNS, _FAST_UDP_COLUMNS):
+    number = _FAST_SHAPES.get(len(cols))
+    if number is not None and cols[15] == number:
         event = _fast_ipv4(envelope, cols)
         if event is not None:
             return event
@@ -184,7 +192,7 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     ) = cols[:_FAST_UDP_COLUMNS]
     if len(cols) == _FAST_TCP_COLUMNS:
         flags, seq, ack, window, urgent, options = cols[_FAST_UDP_COLUMNS:]
-        if number != "6" or flags.strip(_TCP_FLAGS):
+        if number != "6" or flags not in _PF_FLAGS and flags.strip(_TCP_FLAGS):
             return None
     elif number == "17":
         flags = None
@@ -227,9 +235,9 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     if is_tcp:
         extra["tcp_data_length"] = data_value
         extra["tcp_seq"] = seq or None
-        extra["tcp_ack"] = int(ack) if ack.isdigit() else ack or None
+        extra["tcp_ack"] = (int(ack) if ack.isdigit() else ack) if ack else None
         extra["tcp_window"] = u16.get(window) or _opt_int(window)
-        extra["tcp_urgent"] = int(urgent) if urgent.isdigit() else urgent or None
+        extra["tcp_urgent"] = _opt_int(urgent) if urgent else None
         extra["tcp_options"] = options.split(";") if options else []
     else:
         extra["data_length"] = data_value
@@ -365,12 +373,15 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     if len(cols) < i + 9:
         raise _truncated(len(cols))
     tclass, flow, hops, name, number, payload, src, dst = cols[i : i + 8]
-    if not (hops.isdigit() and number.isdigit() and payload.isdigit()):
+    u16 = _U16
+    values = (u16.get(hops), u16.get(number), u16.get(payload))
+    if None in values:
         _numbers(
             ("hop limit", hops),
             ("protocol number", number),
             ("payload length", payload),
         )
+        values = (int(hops), int(number), int(payload))
     src_ip = ipv6(src)
     if src_ip is None:
         raise _bad_address("source", src)
@@ -378,12 +389,13 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     if dst_ip is None:
         raise _bad_address("destination", dst)
 
+    hop_limit, number_value, payload_length = values
     extra["traffic_class"] = tclass
     extra["flow_label"] = flow
-    extra["hop_limit"] = int(hops)
+    extra["hop_limit"] = hop_limit
     extra["proto_name"] = name
-    extra["payload_length"] = int(payload)
-    return int(number), int(payload) + 40, src_ip, dst_ip, i + 8
+    extra["payload_length"] = payload_length
+    return number_value, payload_length + 40, src_ip, dst_ip, i + 8
 
 
 def _tcp(cols: list[str], i: int, extra: dict) -> Section:
@@ -411,9 +423,15 @@ def _ports(cols: list[str], i: int, extra: dict) -> Section:
     if len(cols) < i + 3:
         raise _truncated(len(cols))
     sport, dport, data_length = cols[i : i + 3]
-    src_port, dst_port = _read_ports(sport, dport, data_length, "data length")
+    u16 = _U16
+    src_port = u16.get(sport)
+    dst_port = u16.get(dport)
+    length = u16.get(data_length)
+    if src_port is None or dst_port is None or length is None:
+        src_port, dst_port = _read_ports(sport, dport, data_length, "data length")
+        length = int(data_length)
 
-    extra["data_length"] = int(data_length)
+    extra["data_length"] = length
     return src_port, dst_port, "", i + 3
 
 
