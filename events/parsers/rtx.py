@@ -59,7 +59,8 @@ _MINUTE_CACHE: dict[str, tuple[tzinfo, datetime]] = {}
 # [INSPECT] interface token -> (interface, direction, filter number).
 _INSPECT_CACHE: dict[str, tuple[str, str, str]] = {}
 _SMALL_CACHE_SIZE = 4096
-_SECONDS = tuple(timedelta(seconds=second) for second in range(60))
+# Seconds text "00" to "59" -> the time past the minute.
+_SECONDS = {f"{second:02}": timedelta(seconds=second) for second in range(60)}
 
 
 def sniff(envelope: Envelope) -> bool:
@@ -316,10 +317,10 @@ def _local_time(text: str, tz: tzinfo) -> datetime:
         if len(_MINUTE_CACHE) >= _SMALL_CACHE_SIZE:
             _MINUTE_CACHE.clear()
         _MINUTE_CACHE[minute] = cached
-    seconds = int(second)
-    if seconds > 59:
+    past = _SECONDS.get(second)
+    if past is None:
         raise _bad_time(text)
-    return cached[1] + _SECONDS[seconds]
+    return cached[1] + past
 
 
 def _minute_to_utc(minute: str, tz: tzinfo) -> datetime:
