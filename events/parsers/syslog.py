@@ -126,13 +126,12 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     cut = text.find(": ", 0, _HEADER_SPAN) + 2
     if cut > 1:
         cached = _HEADER_CACHE.get(text[:cut])
-        if cached is None:
-            pass
-        elif cached[0] is None:
+        if cached is not None and cached[0] is None:
             msg = text[cached[2] :]
             return Envelope(received_at, True, "", "", msg, {"pri": cached[1]}, tz)
-        elif (
-            cached[0] is tz
+        if (
+            cached is not None
+            and cached[0] is tz
             and cached[1] < received_at < cached[2]
             and text[cut : cut + 1] not in _MSG_CLEANUP
         ):
@@ -155,7 +154,7 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
         if text[start : start + 2] == "1 ":
             envelope = _rfc5424(text, received_at, tz)
             if envelope is None:
-                _read_pri(text)
+                _read_pri(text)  # An invalid PRI is the error to report.
                 raise ParseError("invalid RFC 5424 header")
             return envelope
 
@@ -235,7 +234,10 @@ def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
 
 
 def _remember_no_header(header: str, pri: int | None, start: int) -> None:
-    """Keep that the text before ``header[start:]`` is a bare PRI (or none)."""
+    """Keep that a text starting with ``header`` has no header.
+
+    Its MSG starts at ``start``, after the PRI ``pri`` (None without one).
+    """
     if len(_HEADER_CACHE) >= _CACHE_SIZE:
         _HEADER_CACHE.clear()
     _HEADER_CACHE[header] = (None, pri, start)
