@@ -52,13 +52,14 @@ _FAST_TCP_COLUMNS = 29
 _FAST_UDP_COLUMNS = 23
 # Column count -> the protocol number such a line must have there.
 _FAST_SHAPES = {_FAST_TCP_COLUMNS: "6", _FAST_UDP_COLUMNS: "17"}
-# TCP flags as pf writes them: the letters present, in this order.
+# TCP flags as pf writes them, the letters present in _TCP_FLAGS order:
+# one set lookup instead of a strip for nearly every line.
 _PF_FLAGS = frozenset(
-    "".join(letter for bit, letter in enumerate("FSRPAUEC") if mask >> bit & 1)
+    "".join(letter for bit, letter in enumerate(_TCP_FLAGS) if mask >> bit & 1)
     for mask in range(256)
 )
-# Text it does not hold (leading zeros, larger values) goes to the column
-# walk.
+# 16-bit numbers by lookup (see events.parsers.numbers); text the table
+# does not hold (leading zeros, larger values) goes to the column walk.
 _U16 = U16
 
 # Addresses already validated by _validate_ipv4.
@@ -423,6 +424,7 @@ def _ports(cols: list[str], i: int, extra: dict) -> Section:
     if len(cols) < i + 3:
         raise _truncated(len(cols))
     sport, dport, data_length = cols[i : i + 3]
+    # The common case without a call; _read_ports reads or reports the rest.
     u16 = _U16
     src_port = u16.get(sport)
     dst_port = u16.get(dport)

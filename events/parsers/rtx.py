@@ -160,9 +160,8 @@ def _inspect(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
     if len(parts) != 8 or parts[4] != ">" or msg[-22:-20] != " (" or msg[-1] != ")":
         raise ParseError(_not_inspect(parts))
 
-    interface, direction, rule = _INSPECT_CACHE.get(parts[1]) or _inspect_interface(
-        parts[1]
-    )
+    token = parts[1]
+    interface, direction, rule = _INSPECT_CACHE.get(token) or _inspect_interface(token)
     src_ip, src_port, version = _endpoint(parts[3], "source")
     dst_ip, dst_port, dst_version = _endpoint(parts[5], "destination")
     if version != dst_version:
