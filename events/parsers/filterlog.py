@@ -90,8 +90,15 @@ _ICMP_ECHO_WORDS = frozenset(("request", "reply"))
 
 
 def sniff(envelope: Envelope) -> bool:
-    """Say whether a message looks like filterlog output (tag or CSV shape)."""
-    return envelope.app == "filterlog" or _CSV_RE.match(envelope.msg) is not None
+    """Say whether a message looks like filterlog output (tag or CSV shape).
+
+    The pattern is tried only on a message that starts with a digit, as
+    its ``\\d`` requires (``str.isdecimal`` is the same class).
+    """
+    if envelope.app == "filterlog":
+        return True
+    msg = envelope.msg
+    return msg[:1].isdecimal() and _CSV_RE.match(msg) is not None
 
 
 def parse(envelope: Envelope) -> ParsedEvent:
