@@ -42,6 +42,12 @@ _RFC3339_RE = re.compile(_RFC3339)
 # RFC 3339 stamps without a fraction, already converted: text -> UTC time.
 # Cleared when full.
 _STAMPS_3339: dict[str, datetime] = {}
+# What follows the seconds or the fraction of an RFC 3339 stamp.
+_ZONE_STARTS = frozenset("Zz+-")
+# The two halves of a six-digit fraction, "000" to "999", as time: two
+# lookups check the digits and are cheaper than building a timedelta.
+_MILLISECONDS = {f"{n:03}": timedelta(milliseconds=n) for n in range(1000)}
+_MICROSECONDS = {f"{n:03}": timedelta(microseconds=n) for n in range(1000)}
 # RFC 5424 headers already read: (PRI and VERSION, HOSTNAME, APP-NAME,
 # PROCID, MSGID) as written -> (hostname, app, extra without "sd"). Cleared
 # when full.
@@ -273,7 +279,7 @@ def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
             if stamp == "-":
                 occurred_at, inferred = received_at, True
             else:
-                occurred_at, inferred = _STAMPS_3339.get(stamp), False
+                occurred_at, inferred = _known_stamp(stamp), False
                 if occurred_at is None and _RFC3339_RE.fullmatch(stamp) is not None:
                     occurred_at = _rfc3339_time(stamp)
             if occurred_at is not None:
@@ -315,16 +321,41 @@ def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
     return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
 
 
-def _rfc3339_time(stamp: str) -> datetime:
-    """Convert a shape-checked RFC 3339 stamp, keeping whole-second ones.
+def _known_stamp(stamp: str) -> datetime | None:
+    """Return the UTC time of an RFC 3339 stamp from its second, if known.
 
-    Stamps with a fraction are rarely seen twice and are not kept.
+    A stamp with a six-digit fraction is its whole second plus that many
+    microseconds; it has the RFC 3339 shape exactly when the whole-second
+    stamp (kept only after a shape check) does. None when not known.
+    """
+    occurred_at = _STAMPS_3339.get(stamp)
+    if occurred_at is None and stamp[19:20] == ".":
+        second = _STAMPS_3339.get(stamp[:19] + stamp[26:])
+        milliseconds = _MILLISECONDS.get(stamp[20:23])
+        microseconds = _MICROSECONDS.get(stamp[23:26])
+        if None not in (second, milliseconds, microseconds):
+            return second + milliseconds + microseconds
+    return occurred_at
+
+
+def _rfc3339_time(stamp: str) -> datetime:
+    """Convert a shape-checked RFC 3339 stamp and keep its whole second.
+
+    The whole second of a stamp with a six-digit fraction is kept for
+    ``_known_stamp``; stamps with other fractions are not kept.
     """
     occurred_at = rfc3339_to_utc(stamp)
-    if stamp[19:20] != ".":
-        if len(_STAMPS_3339) >= _CACHE_SIZE:
-            _STAMPS_3339.clear()
-        _STAMPS_3339[stamp] = occurred_at
+    second = stamp
+    if stamp[19:20] == ".":
+        second = stamp[:19] + stamp[26:]
+        if not (stamp[20:26].isdigit() and second[19:20] in _ZONE_STARTS):
+            return occurred_at
+        whole_second = occurred_at.replace(microsecond=0)
+    else:
+        whole_second = occurred_at
+    if len(_STAMPS_3339) >= _CACHE_SIZE:
+        _STAMPS_3339.clear()
+    _STAMPS_3339[second] = whole_second
     return occurred_at
 
 
