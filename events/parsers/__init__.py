@@ -81,13 +81,14 @@ def parse_message(
     envelope = None
     try:
         envelope = parse_envelope(raw.decode("utf-8", "replace"), received_at, tz)
-        envelope.tz = tz
         if not envelope.msg:
             return ParseFailure("empty message", envelope.hostname)
-        parse = chosen[1] if chosen is not None else _sniff(envelope)
-        if parse is None:
-            return _not_filter_log(envelope)
-        return parse(envelope)
+        if chosen is not None:
+            return chosen[1](envelope)
+        for sniff, parse in _SNIFFERS:
+            if sniff(envelope):
+                return parse(envelope)
+        return _not_filter_log(envelope)
     except ParseError as error:
         return ParseFailure(str(error), envelope.hostname if envelope else "")
     except Exception as error:
@@ -97,13 +98,6 @@ def parse_message(
         logger.debug("parser error raw=%r", raw[:200], exc_info=True)
         reason = f"internal parser error: {error!r:.120}"
         return ParseFailure(reason, envelope.hostname if envelope else "")
-
-
-def _sniff(envelope: Envelope) -> Parse | None:
-    for sniff, parse in _SNIFFERS:
-        if sniff(envelope):
-            return parse
-    return None
 
 
 def _not_filter_log(envelope: Envelope) -> ParseFailure:

@@ -18,6 +18,7 @@ shortened address or port as if it were whole.
 import re
 
 from events.parsers.addresses import ipv4, ipv6
+from events.parsers.numbers import U16
 from events.parsers.syslog import Envelope
 from events.parsers.types import ParsedEvent, ParseError
 
@@ -49,11 +50,17 @@ _TCP_FLAGS = "FSRPAUEC"
 # trailing columns, the shapes of most lines (see ``_fast_ipv4``).
 _FAST_TCP_COLUMNS = 29
 _FAST_UDP_COLUMNS = 23
-# The text of every 16-bit number, to its value: one dictionary lookup reads
-# and range-checks a port, TTL or length several times faster than
-# ``int()``. Text it does not hold (leading zeros, larger values) goes to
-# the column walk.
-_U16 = {str(number): number for number in range(65536)}
+# Column count -> the protocol number such a line must have there.
+_FAST_SHAPES = {_FAST_TCP_COLUMNS: "6", _FAST_UDP_COLUMNS: "17"}
+# TCP flags as pf writes them, the letters present in _TCP_FLAGS order:
+# one set lookup instead of a strip for nearly every line.
+_PF_FLAGS = frozenset(
+    "".join(letter for bit, letter in enumerate(_TCP_FLAGS) if mask >> bit & 1)
+    for mask in range(256)
+)
+# 16-bit numbers by lookup (see events.parsers.numbers); text the table
+# does not hold (leading zeros, larger values) goes to the column walk.
+_U16 = U16
 
 # Addresses already validated by _validate_ipv4.
 _VALID_IPV4: set[str] = set()
@@ -83,8 +90,15 @@ _ICMP_ECHO_WORDS = frozenset(("request", "reply"))
 
 
 def sniff(envelope: Envelope) -> bool:
-    """Say whether a message looks like filterlog output (tag or CSV shape)."""
-    return envelope.app == "filterlog" or _CSV_RE.match(envelope.msg) is not None
+    """Say whether a message looks like filterlog output (tag or CSV shape).
+
+    The pattern is tried only on a message that starts with a digit, as
+    its ``\\d`` requires (``str.isdecimal`` is the same class).
+    """
+    if envelope.app == "filterlog":
+        return True
+    msg = envelope.msg
+    return msg[:1].isdecimal() and _CSV_RE.match(msg) is not None
 
 
 def parse(envelope: Envelope) -> ParsedEvent:
@@ -97,7 +111,8 @@ def parse(envelope: Envelope) -> ParsedEvent:
     (filterlog writes neither).
     """
     cols = _split(envelope)
-    if len(cols) in (_FAST_TCP_COLUMNS, _FAST_UDP_COLUMNS):
+    number = _FAST_SHAPES.get(len(cols))
+    if number is not None and cols[15] == number:
         event = _fast_ipv4(envelope, cols)
         if event is not None:
             return event
@@ -185,7 +200,7 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     ) = cols[:_FAST_UDP_COLUMNS]
     if len(cols) == _FAST_TCP_COLUMNS:
         flags, seq, ack, window, urgent, options = cols[_FAST_UDP_COLUMNS:]
-        if number != "6" or flags.strip(_TCP_FLAGS):
+        if number != "6" or flags not in _PF_FLAGS and flags.strip(_TCP_FLAGS):
             return None
     elif number == "17":
         flags = None
@@ -208,36 +223,30 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     if src not in _VALID_IPV4 or dst not in _VALID_IPV4:
         _validate_ipv4(src, dst)
 
+    # One store per key: cheaper than update() with a dict literal, which
+    # builds a second dict and then grows this one twice.
     extra = envelope.extra
-    extra.update(
-        {
-            "rule_number": rule_value,
-            "sub_rule": int(sub_rule) if sub_rule else None,
-            "anchor": anchor or None,
-            "tracker": tracker or None,
-            "reason": reason,
-            "action": action,
-            "direction": direction,
-            "tos": tos,
-            "ecn": ecn,
-            "ttl": ttl_value,
-            "ip_id": id_value,
-            "frag_offset": 0,
-            "ip_flags": ip_flags,
-            "proto_name": name,
-        }
-    )
+    extra["rule_number"] = rule_value
+    extra["sub_rule"] = int(sub_rule) if sub_rule else None
+    extra["anchor"] = anchor or None
+    extra["tracker"] = tracker or None
+    extra["reason"] = reason
+    extra["action"] = action
+    extra["direction"] = direction
+    extra["tos"] = tos
+    extra["ecn"] = ecn
+    extra["ttl"] = ttl_value
+    extra["ip_id"] = id_value
+    extra["frag_offset"] = 0
+    extra["ip_flags"] = ip_flags
+    extra["proto_name"] = name
     if is_tcp:
-        extra.update(
-            {
-                "tcp_data_length": data_value,
-                "tcp_seq": seq or None,
-                "tcp_ack": int(ack) if ack.isdigit() else ack or None,
-                "tcp_window": u16.get(window) or _opt_int(window),
-                "tcp_urgent": int(urgent) if urgent.isdigit() else urgent or None,
-                "tcp_options": options.split(";") if options else [],
-            }
-        )
+        extra["tcp_data_length"] = data_value
+        extra["tcp_seq"] = seq or None
+        extra["tcp_ack"] = (int(ack) if ack.isdigit() else ack) if ack else None
+        extra["tcp_window"] = u16.get(window) or _opt_int(window)
+        extra["tcp_urgent"] = _opt_int(urgent) if urgent else None
+        extra["tcp_options"] = options.split(";") if options else []
     else:
         extra["data_length"] = data_value
         flags = ""
@@ -372,12 +381,15 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     if len(cols) < i + 9:
         raise _truncated(len(cols))
     tclass, flow, hops, name, number, payload, src, dst = cols[i : i + 8]
-    if not (hops.isdigit() and number.isdigit() and payload.isdigit()):
+    u16 = _U16
+    values = (u16.get(hops), u16.get(number), u16.get(payload))
+    if None in values:
         _numbers(
             ("hop limit", hops),
             ("protocol number", number),
             ("payload length", payload),
         )
+        values = (int(hops), int(number), int(payload))
     src_ip = ipv6(src)
     if src_ip is None:
         raise _bad_address("source", src)
@@ -385,12 +397,13 @@ def _ipv6(cols: list[str], i: int, extra: dict) -> tuple[int, int, str, str, int
     if dst_ip is None:
         raise _bad_address("destination", dst)
 
+    hop_limit, number_value, payload_length = values
     extra["traffic_class"] = tclass
     extra["flow_label"] = flow
-    extra["hop_limit"] = int(hops)
+    extra["hop_limit"] = hop_limit
     extra["proto_name"] = name
-    extra["payload_length"] = int(payload)
-    return int(number), int(payload) + 40, src_ip, dst_ip, i + 8
+    extra["payload_length"] = payload_length
+    return number_value, payload_length + 40, src_ip, dst_ip, i + 8
 
 
 def _tcp(cols: list[str], i: int, extra: dict) -> Section:
@@ -418,9 +431,16 @@ def _ports(cols: list[str], i: int, extra: dict) -> Section:
     if len(cols) < i + 3:
         raise _truncated(len(cols))
     sport, dport, data_length = cols[i : i + 3]
-    src_port, dst_port = _read_ports(sport, dport, data_length, "data length")
+    # The common case without a call; _read_ports reads or reports the rest.
+    u16 = _U16
+    src_port = u16.get(sport)
+    dst_port = u16.get(dport)
+    length = u16.get(data_length)
+    if src_port is None or dst_port is None or length is None:
+        src_port, dst_port = _read_ports(sport, dport, data_length, "data length")
+        length = int(data_length)
 
-    extra["data_length"] = int(data_length)
+    extra["data_length"] = length
     return src_port, dst_port, "", i + 3
 
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from events.parsers.addresses import ipv4, ipv6
 from events.parsers.filterlog import PROTOCOLS
+from events.parsers.numbers import U16
 from events.parsers.syslog import Envelope
 from events.parsers.types import ParsedEvent, ParseError
 
@@ -58,7 +59,8 @@ _MINUTE_CACHE: dict[str, tuple[tzinfo, datetime]] = {}
 # [INSPECT] interface token -> (interface, direction, filter number).
 _INSPECT_CACHE: dict[str, tuple[str, str, str]] = {}
 _SMALL_CACHE_SIZE = 4096
-_SECONDS = tuple(timedelta(seconds=second) for second in range(60))
+# Seconds text "00" to "59" -> the time past the minute.
+_SECONDS = {f"{second:02}": timedelta(seconds=second) for second in range(60)}
 
 
 def sniff(envelope: Envelope) -> bool:
@@ -138,7 +140,7 @@ def _filter(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
         direction,
         interface,
         version,
-        _protocol(proto),
+        _PROTOCOLS.get(proto) or _protocol(proto),
         src_ip,
         dst_ip,
         src_port,
@@ -158,7 +160,8 @@ def _inspect(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
     if len(parts) != 8 or parts[4] != ">" or msg[-22:-20] != " (" or msg[-1] != ")":
         raise ParseError(_not_inspect(parts))
 
-    interface, direction, rule = _inspect_interface(parts[1])
+    token = parts[1]
+    interface, direction, rule = _INSPECT_CACHE.get(token) or _inspect_interface(token)
     src_ip, src_port, version = _endpoint(parts[3], "source")
     dst_ip, dst_port, dst_version = _endpoint(parts[5], "destination")
     if version != dst_version:
@@ -174,7 +177,7 @@ def _inspect(envelope: Envelope, msg: str, logged_at: datetime) -> ParsedEvent:
         direction,
         interface,
         version,
-        _protocol(parts[2]),
+        _PROTOCOLS.get(parts[2]) or _protocol(parts[2]),
         src_ip,
         dst_ip,
         src_port,
@@ -242,7 +245,8 @@ def _endpoint(token: str, which: str) -> tuple[str, int | None, int]:
             _VALID_IPV4.clear()
         _VALID_IPV4.add(address)
     if sep:
-        return address, _port(port, which, token), 4
+        number = U16.get(port)
+        return address, _port(port, which, token) if number is None else number, 4
     return address, None, 4
 
 
@@ -264,7 +268,8 @@ def _endpoint6(token: str, which: str) -> tuple[str, int | None, int]:
     if dot and port.isdigit():
         canonical = ipv6(address)
         if canonical is not None:
-            return canonical, _port(port, which, token), 6
+            number = U16.get(port)
+            return canonical, _port(port, which, token) if number is None else number, 6
     canonical = ipv6(token)
     if canonical is None:
         raise _bad_address(which, token)
@@ -272,6 +277,7 @@ def _endpoint6(token: str, which: str) -> tuple[str, int | None, int]:
 
 
 def _port(text: str, which: str, token: str) -> int:
+    """Read a port ``U16`` does not hold (leading zeros), or raise."""
     if text.isdigit() and len(text) <= 5:
         port = int(text)
         if port <= 65535:
@@ -310,10 +316,10 @@ def _local_time(text: str, tz: tzinfo) -> datetime:
         if len(_MINUTE_CACHE) >= _SMALL_CACHE_SIZE:
             _MINUTE_CACHE.clear()
         _MINUTE_CACHE[minute] = cached
-    seconds = int(second)
-    if seconds > 59:
+    past = _SECONDS.get(second)
+    if past is None:
         raise _bad_time(text)
-    return cached[1] + _SECONDS[seconds]
+    return cached[1] + past
 
 
 def _minute_to_utc(minute: str, tz: tzinfo) -> datetime:

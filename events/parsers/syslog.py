@@ -38,6 +38,21 @@ _RFC5424_RE = re.compile(
     r"(?: |$)"
 )
 
+_RFC3339_RE = re.compile(_RFC3339)
+# RFC 3339 stamps without a fraction, already converted: text -> UTC time.
+# Cleared when full.
+_STAMPS_3339: dict[str, datetime] = {}
+# What follows the seconds or the fraction of an RFC 3339 stamp.
+_ZONE_STARTS = frozenset("Zz+-")
+# The two halves of a six-digit fraction, "000" to "999", as time: two
+# lookups check the digits and are cheaper than building a timedelta.
+_MILLISECONDS = {f"{n:03}": timedelta(milliseconds=n) for n in range(1000)}
+_MICROSECONDS = {f"{n:03}": timedelta(microseconds=n) for n in range(1000)}
+# RFC 5424 headers already read: (PRI and VERSION, HOSTNAME, APP-NAME,
+# PROCID, MSGID) as written -> (hostname, app, extra without "sd"). Cleared
+# when full.
+_RFC5424_CACHE: dict[tuple[str, str, str, str, str], tuple[str, str, dict]] = {}
+
 # One or more SD-ELEMENTs with no space between them; inside a value only
 # '"', '\' and ']' are escaped (RFC 5424 section 6.3.3).
 _SD_RE = re.compile(r'(?:\[[^\s="\]]+(?: [^\s="\]]+="(?:[^"\\]|\\.)*")*\])+')
@@ -61,9 +76,11 @@ _TAG_RE = re.compile(_TAG)
 # TAG. The lazy ``??`` tries "no hostname" first, which is the heuristic of
 # FORMATS.md 2.3: a first word that looks like a tag is the tag.
 _BSD_FAST_RE = re.compile(rf"{_PRI}{_BSD_STAMP} +(?:([^\s\[]\S*) +)??{_TAG}")
-# Headers of the common BSD shape ("<PRI>stamp [host ]tag[pid]: ") already
-# read by _BSD_FAST_RE: header text -> (zone, earliest and latest receive
-# time it holds for, then the envelope's time, hostname, app and extra).
+# Headers already read, by their text up to the first ": ", of two kinds:
+# the common BSD shape ("<PRI>stamp [host ]tag[pid]: ") read by
+# _BSD_FAST_RE -> (zone, earliest and latest receive time it holds for,
+# then the envelope's time, hostname, app and extra); and text after a PRI
+# that starts no header (YAMAHA RTX) -> (None, PRI value, where MSG starts).
 # A sender repeats its header for every line of a second, so most lines
 # are read with one dictionary lookup. Cleared when full.
 _HEADER_CACHE: dict[str, tuple] = {}
@@ -91,7 +108,7 @@ class Envelope:
     ``extra`` is the start of the event's extra dict: "pri" always (None
     without PRI), and "app", "pid", "msgid", "sd" only when present.
     ``tz`` is the sender's zone, for payload parsers that read zone-less
-    times inside MSG (YAMAHA RTX); ``parse_message`` sets it.
+    times inside MSG (YAMAHA RTX).
     """
 
     occurred_at: datetime
@@ -107,20 +124,17 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     """Parse the header of one decoded, trailer-stripped syslog message.
 
     ``received_at`` must be aware; ``tz`` is the sender's zone, applied to
-    BSD stamps. Leading spaces and a UTF-8 BOM are removed from MSG. An
-    empty MSG is returned as "", not rejected.
+    BSD stamps and kept in the envelope. Leading spaces and a UTF-8 BOM are
+    removed from MSG. An empty MSG is returned as "", not rejected.
     """
-    if text[:1] == "<":
-        # "<PRI>1 " can only start an RFC 5424 header: go there directly.
-        end = text.find(">", 1, 5)
-        if text[end + 1 : end + 3] == "1 ":
-            match = _RFC5424_RE.match(text)
-            if match is not None:
-                return _rfc5424(text, match, received_at)
-
+    # A header read before is found with one lookup: the branches below that
+    # keep one are the only ones a text starting with it can take.
     cut = text.find(": ", 0, _HEADER_SPAN) + 2
     if cut > 1:
         cached = _HEADER_CACHE.get(text[:cut])
+        if cached is not None and cached[0] is None:
+            msg = text[cached[2] :]
+            return Envelope(received_at, True, "", "", msg, {"pri": cached[1]}, tz)
         if (
             cached is not None
             and cached[0] is tz
@@ -128,19 +142,56 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
             and text[cut : cut + 1] not in _MSG_CLEANUP
         ):
             return Envelope(
-                cached[3], True, cached[4], cached[5], text[cut:], dict(cached[6])
+                cached[3],
+                True,
+                cached[4],
+                cached[5],
+                text[cut:],
+                dict(cached[6]),
+                tz,
             )
 
-    match = _BSD_FAST_RE.match(text)
-    if match is not None and match[3] in MONTHS:
-        envelope = _bsd_fast(text, match, received_at, tz)
-        if match.end() == cut and text[cut : cut + 1] not in _MSG_CLEANUP:
-            _remember_header(text[:cut], tz, envelope)
-        return envelope
+    # Where the header starts after a PRI; 0 without one (or with a PRI
+    # missing its ">", which the patterns below then fail to match).
+    start = 0
+    if text[:1] == "<":
+        start = text.find(">", 1, 5) + 1
+        # "<PRI>1 " can only start an RFC 5424 header.
+        if text[start : start + 2] == "1 ":
+            envelope = _rfc5424(text, received_at, tz)
+            if envelope is None:
+                _read_pri(text)  # An invalid PRI is the error to report.
+                raise ParseError("invalid RFC 5424 header")
+            return envelope
 
-    match = _RFC5424_RE.match(text)
-    if match is not None:
-        return _rfc5424(text, match, received_at)
+    # Every BSD stamp starts with a month name right after the PRI, and an
+    # RFC 3339 stamp or RFC 5424 version with a digit; anything else after
+    # a valid PRI (or at the start) is MSG, as YAMAHA RTX sends it.
+    first = text[start : start + 3]
+    if first in MONTHS:
+        match = _BSD_FAST_RE.match(text)
+        if match is not None and match[3] in MONTHS:
+            envelope = _bsd_fast(text, match, received_at, tz)
+            if match.end() == cut and text[cut : cut + 1] not in _MSG_CLEANUP:
+                _remember_header(text[:cut], tz, envelope)
+            return envelope
+    elif not first[:1].isdigit():
+        pri = _PRI_VALUES.get(text[1 : start - 1]) if start else None
+        if pri is not None or text[:1] != "<":
+            msg = text[start:]
+            if msg[:1] in _MSG_CLEANUP:
+                msg = _clean_msg(msg)
+            elif cut > 1:
+                # What decided this branch lies within text[:cut]: a month
+                # name would need three letters where a ":" is.
+                _remember_no_header(text[:cut], pri, start)
+            return Envelope(received_at, True, "", "", msg, {"pri": pri}, tz)
+
+    # With a PRI, RFC 5424 was tried above; without one it needs "1 " first.
+    if text[:2] == "1 ":
+        envelope = _rfc5424(text, received_at, tz)
+        if envelope is not None:
+            return envelope
 
     pri = None
     pos = 0
@@ -163,7 +214,7 @@ def _bsd_fast(
         msg = _clean_msg(msg)
 
     occurred_at = _bsd_time(match, received_at, tz, 1)
-    return Envelope(occurred_at, True, hostname or "", app, msg, extra)
+    return Envelope(occurred_at, True, hostname or "", app, msg, extra, tz)
 
 
 def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
@@ -188,6 +239,16 @@ def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
     )
 
 
+def _remember_no_header(header: str, pri: int | None, start: int) -> None:
+    """Keep that a text starting with ``header`` has no header.
+
+    Its MSG starts at ``start``, after the PRI ``pri`` (None without one).
+    """
+    if len(_HEADER_CACHE) >= _CACHE_SIZE:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[header] = (None, pri, start)
+
+
 def _read_pri(text: str) -> tuple[int, int]:
     """Return the PRI value of ``<N>...`` and the offset after ``>``."""
     end = text.find(">", 1, 5)
@@ -201,13 +262,42 @@ def _read_pri(text: str) -> tuple[int, int]:
     return pri, end + 1
 
 
-def _rfc5424(text: str, match: re.Match, received_at: datetime) -> Envelope:
+def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
+    """Read an RFC 5424 header; return None when ``text`` has none.
+
+    A sender repeats PRI, HOSTNAME, APP-NAME, PROCID and MSGID on every
+    line, so those already read are looked up by their text: the line then
+    matches the header pattern exactly when its stamp has the RFC 3339
+    shape, as the other fields are the ones the pattern accepted before
+    and none of them holds a space. Other lines go through the pattern.
+    """
+    parts = text.split(" ", 6)
+    if len(parts) == 7:
+        known = _RFC5424_CACHE.get((parts[0], parts[2], parts[3], parts[4], parts[5]))
+        if known is not None:
+            stamp = parts[1]
+            if stamp == "-":
+                occurred_at, inferred = received_at, True
+            else:
+                occurred_at, inferred = _known_stamp(stamp), False
+                if occurred_at is None and _RFC3339_RE.fullmatch(stamp) is not None:
+                    occurred_at = _rfc3339_time(stamp)
+            if occurred_at is not None:
+                extra = dict(known[2])
+                msg = _structured_data(parts[6], extra)
+                return Envelope(
+                    occurred_at, inferred, known[0], known[1], msg, extra, tz
+                )
+
+    match = _RFC5424_RE.match(text)
+    if match is None:
+        return None
     pri, stamp, hostname, app, procid, msgid = match.groups()
     extra = {"pri": None if pri is None else int(pri)}
     if stamp == "-":
         occurred_at, inferred = received_at, True
     else:
-        occurred_at, inferred = rfc3339_to_utc(stamp), False
+        occurred_at, inferred = _rfc3339_time(stamp), False
     hostname = "" if hostname == "-" else hostname
     app = "" if app == "-" else app
     if app:
@@ -217,7 +307,60 @@ def _rfc5424(text: str, match: re.Match, received_at: datetime) -> Envelope:
     if msgid != "-":
         extra["msgid"] = msgid
 
-    rest = text[match.end() :]
+    end = match.end()
+    if text[end - 1 : end] == " ":
+        # The fields are those of ``parts``; see the docstring.
+        if len(_RFC5424_CACHE) >= _CACHE_SIZE:
+            _RFC5424_CACHE.clear()
+        _RFC5424_CACHE[parts[0], parts[2], parts[3], parts[4], parts[5]] = (
+            hostname,
+            app,
+            dict(extra),
+        )
+    msg = _structured_data(text[end:], extra)
+    return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
+
+
+def _known_stamp(stamp: str) -> datetime | None:
+    """Return the UTC time of an RFC 3339 stamp from its second, if known.
+
+    A stamp with a six-digit fraction is its whole second plus that many
+    microseconds; it has the RFC 3339 shape exactly when the whole-second
+    stamp (kept only after a shape check) does. None when not known.
+    """
+    occurred_at = _STAMPS_3339.get(stamp)
+    if occurred_at is None and stamp[19:20] == ".":
+        second = _STAMPS_3339.get(stamp[:19] + stamp[26:])
+        milliseconds = _MILLISECONDS.get(stamp[20:23])
+        microseconds = _MICROSECONDS.get(stamp[23:26])
+        if None not in (second, milliseconds, microseconds):
+            return second + milliseconds + microseconds
+    return occurred_at
+
+
+def _rfc3339_time(stamp: str) -> datetime:
+    """Convert a shape-checked RFC 3339 stamp and keep its whole second.
+
+    The whole second of a stamp with a six-digit fraction is kept for
+    ``_known_stamp``; stamps with other fractions are not kept.
+    """
+    occurred_at = rfc3339_to_utc(stamp)
+    second = stamp
+    if stamp[19:20] == ".":
+        second = stamp[:19] + stamp[26:]
+        if not (stamp[20:26].isdigit() and second[19:20] in _ZONE_STARTS):
+            return occurred_at
+        whole_second = occurred_at.replace(microsecond=0)
+    else:
+        whole_second = occurred_at
+    if len(_STAMPS_3339) >= _CACHE_SIZE:
+        _STAMPS_3339.clear()
+    _STAMPS_3339[second] = whole_second
+    return occurred_at
+
+
+def _structured_data(rest: str, extra: dict) -> str:
+    """Move SD from ``rest`` (after MSGID) to ``extra``; return MSG."""
     if rest[:2] == "- " or rest == "-":
         rest = rest[2:]
     elif rest[:1] == "[":
@@ -227,25 +370,31 @@ def _rfc5424(text: str, match: re.Match, received_at: datetime) -> Envelope:
         if sd is not None and rest[sd.end() : sd.end() + 1] in (" ", ""):
             extra["sd"] = sd[0]
             rest = rest[sd.end() + 1 :]
-
-    return Envelope(occurred_at, inferred, hostname, app, _clean_msg(rest), extra)
+    if rest[:1] in _MSG_CLEANUP:
+        rest = _clean_msg(rest)
+    return rest
 
 
 def _other_header(
     text: str, pos: int, received_at: datetime, tz: tzinfo, extra: dict
 ) -> Envelope:
-    """Handle the BSD shapes the fast pattern misses, and header-less text."""
-    match = _BSD_RE.match(text, pos)
-    if match is not None and match[2] in MONTHS:
-        occurred_at = _bsd_time(match, received_at, tz)
-        return _host_and_tag(text, match.end(), occurred_at, True, extra)
+    """Handle the BSD shapes the fast pattern misses, and header-less text.
 
-    match = _BSD_ISO_RE.match(text, pos)
+    Each pattern is tried only where its first character is: a month name
+    for a BSD stamp, a digit for an RFC 3339 one.
+    """
+    if text[pos : pos + 3] in MONTHS:
+        match = _BSD_RE.match(text, pos)
+        if match is not None and match[2] in MONTHS:
+            occurred_at = _bsd_time(match, received_at, tz)
+            return _host_and_tag(text, match.end(), occurred_at, True, extra, tz)
+
+    match = _BSD_ISO_RE.match(text, pos) if text[pos : pos + 1].isdigit() else None
     if match is not None:
         occurred_at = rfc3339_to_utc(match[1])
-        return _host_and_tag(text, match.end(), occurred_at, False, extra)
+        return _host_and_tag(text, match.end(), occurred_at, False, extra, tz)
 
-    return Envelope(received_at, True, "", "", _clean_msg(text[pos:]), extra)
+    return Envelope(received_at, True, "", "", _clean_msg(text[pos:]), extra, tz)
 
 
 def _bsd_time(
@@ -286,7 +435,12 @@ def _bsd_time(
 
 
 def _host_and_tag(
-    text: str, pos: int, occurred_at: datetime, inferred: bool, extra: dict
+    text: str,
+    pos: int,
+    occurred_at: datetime,
+    inferred: bool,
+    extra: dict,
+    tz: tzinfo,
 ) -> Envelope:
     """Apply the host/tag heuristic of FORMATS.md 2.3 to what follows the time.
 
@@ -315,7 +469,8 @@ def _host_and_tag(
             extra["pid"] = tag[2]
         pos = tag.end()
 
-    return Envelope(occurred_at, inferred, hostname, app, _clean_msg(text[pos:]), extra)
+    msg = _clean_msg(text[pos:])
+    return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
 
 
 def _clean_msg(msg: str) -> str:
