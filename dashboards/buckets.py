@@ -127,8 +127,13 @@ def next_bucket(bucket: str, moment: datetime) -> datetime:
     """Return the start of the bucket after the one starting at ``moment``."""
     zone = moment.tzinfo
     if bucket == Bucket.HOUR:
-        following = (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
-        return _truncate(bucket, following)
+        # Where a clock change is half an hour (Lord Howe Island), an hour
+        # later can still fall in the same local hour; the next one starts
+        # at most half an hour after that.
+        following = moment.astimezone(UTC) + timedelta(hours=1)
+        while (start := _truncate(bucket, following.astimezone(zone))) <= moment:
+            following += timedelta(minutes=30)
+        return start
     if bucket == Bucket.DAY:
         return normalize(moment + timedelta(days=1))
     if bucket == Bucket.WEEK:

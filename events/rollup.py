@@ -28,13 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from events.models import Event, HourlyCount, RollupHour
 
 logger = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
+
+# Most separate time ranges a report reads from HourlyCount (each is one
+# condition in its queries, and so is each gap between them).
+MAX_RANGES = 100
 
 # The columns every hourly row is keyed by, named as on Event.
 BASE_COLUMNS = ("device", "action", "direction", "interface", "protocol", "rule")
@@ -65,6 +69,18 @@ def grain_for(*, port: bool, country: bool) -> int:
 def floor_hour(moment: datetime) -> datetime:
     """Return the start of the UTC hour holding ``moment`` (aware)."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def next_hour(hour: datetime) -> datetime | None:
+    """Return the hour after ``hour``; None after the last one a date holds.
+
+    A device whose clock is wildly wrong can send events dated in the year
+    9999, and its hour has no successor.
+    """
+    try:
+        return hour + HOUR
+    except OverflowError:
+        return None
 
 
 def hours_of_rows(rows: Iterable[tuple]) -> set[datetime]:
@@ -116,9 +132,17 @@ def _mark_statement() -> str:
 
 @dataclass
 class RollupResult:
+    """What one ``roll_up`` run did, in hours and rows.
+
+    ``retried`` hours were marked again while being counted, ``failed``
+    ones refused by the database, ``left`` ones not reached in time; all
+    three stay marked for the next run.
+    """
+
     hours: int = 0
     rows: int = 0
     retried: int = 0
+    failed: int = 0
     left: int = 0
     seconds: float = 0.0
 
@@ -151,20 +175,29 @@ def roll_up(
         if seconds is not None and time.monotonic() - began > seconds:
             result.left = len(due) - position
             break
-        rows = roll_hour(hour)
-        if rows is None:
-            result.retried += 1
+        try:
+            rows = roll_hour(hour)
+        except DatabaseError:
+            # One hour the database refuses must not stop the others; it
+            # stays marked and is tried again by the next run.
+            logger.exception("roll-up of hour %s failed", hour)
+            result.failed += 1
+            rows = 0
         else:
-            result.hours += 1
-            result.rows += rows
+            if rows is None:
+                result.retried += 1
+            else:
+                result.hours += 1
+                result.rows += rows
         if progress:
             progress(1)
     result.seconds = time.monotonic() - began
     logger.info(
-        "roll-up hours=%d rows=%d retried=%d left=%d seconds=%.1f",
+        "roll-up hours=%d rows=%d retried=%d failed=%d left=%d seconds=%.1f",
         result.hours,
         result.rows,
         result.retried,
+        result.failed,
         result.left,
         result.seconds,
     )
@@ -223,14 +256,20 @@ def _count_statement(grain: int, hour: datetime) -> tuple[str, list]:
     values.append("COUNT(*)")
     keys = ", ".join(quote(Event._meta.get_field(name).column) for name in kept)
     time_column = quote(Event._meta.get_field("occurred_at").column)
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [grain, adapt(hour), adapt(hour)]
+    within = f"{time_column} >= %s"
+    following = next_hour(hour)
+    if following is not None:
+        within += f" AND {time_column} < %s"
+        params.append(adapt(following))
     sql = (
         f"INSERT INTO {quote(HourlyCount._meta.db_table)} "
         f"({', '.join(quote(HourlyCount._meta.get_field(n).column) for n in targets)}) "
         f"SELECT {', '.join(values)} FROM {quote(Event._meta.db_table)} "
-        f"WHERE {time_column} >= %s AND {time_column} < %s GROUP BY {keys}"
+        f"WHERE {within} GROUP BY {keys}"
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    return sql, [grain, adapt(hour), adapt(hour), adapt(hour + HOUR)]
+    return sql, params
 
 
 def hours_with_events() -> Iterable[datetime]:
@@ -244,7 +283,10 @@ def hours_with_events() -> Iterable[datetime]:
     while following is not None:
         hour = floor_hour(following)
         yield hour
-        following = moment.filter(occurred_at__gte=hour + HOUR).first()
+        after = next_hour(hour)
+        if after is None:
+            return
+        following = moment.filter(occurred_at__gte=after).first()
 
 
 def mark_all() -> int:
@@ -278,6 +320,11 @@ def current_hours(start: datetime, end: datetime) -> list[tuple[datetime, dateti
 
     Adjacent hours are joined, so a window rolled up throughout gives one
     range. Everything outside these ranges is to be read from the events.
+
+    Hours without events have no row and split the ranges; a quiet device
+    over a long window could give thousands, more conditions than a query
+    may hold. Only the MAX_RANGES longest are returned then: the short ones
+    between them hold few events, which are read from the event table.
     """
     first = floor_hour(start)
     if first < start:
@@ -298,6 +345,9 @@ def current_hours(start: datetime, end: datetime) -> list[tuple[datetime, dateti
             ranges[-1] = (ranges[-1][0], hour + HOUR)
         else:
             ranges.append((hour, hour + HOUR))
+    if len(ranges) > MAX_RANGES:
+        longest = sorted(ranges, key=lambda pair: pair[0] - pair[1])[:MAX_RANGES]
+        ranges = sorted(longest)
     return ranges
 
 

@@ -20,7 +20,8 @@ def roll_up_settled_hours() -> str:
     result = roll_up(seconds=ROLLUP_RUN_SECONDS)
     return (
         f"{result.hours} hours, {result.rows} rows, {result.retried} marked "
-        f"again meanwhile, {result.left} left, {result.seconds:.1f} s"
+        f"again meanwhile, {result.failed} failed, {result.left} left, "
+        f"{result.seconds:.1f} s"
     )
 
 

@@ -213,3 +213,19 @@ def test_one_pass_and_database_ranking_agree(add_events, now, monkeypatch, bucke
 
     assert cells(one_pass) == cells(three_queries)
     assert sum(row.value for row in one_pass.rows) == 13
+
+
+@override_settings(TIME_ZONE="Australia/Lord_Howe")
+def test_hour_buckets_pass_a_half_hour_clock_change():
+    """Where the clock goes back half an hour, the next hour still comes."""
+    window = Window(
+        datetime(2026, 4, 4, 12, tzinfo=UTC), datetime(2026, 4, 4, 17, tzinfo=UTC)
+    )
+
+    starts = [
+        start.astimezone(UTC).strftime("%H:%M")
+        for start in bucket_starts("hour", window)
+    ]
+
+    # 01:00 local lasts 90 minutes: it holds the repeated half hour.
+    assert starts == ["12:00", "13:00", "14:00", "15:30", "16:30"]

@@ -465,3 +465,29 @@ def test_hours_waiting_long_for_the_job_are_mentioned(spread, now):
     )
     assert not any("not counted" in note for note in raw.notes)
     assert [row.value for row in overdue.rows] == [row.value for row in fresh.rows]
+
+
+def test_a_report_over_thousands_of_scattered_hours_runs(gateway, now):
+    """Counted hours split by empty ones still make a query SQLite accepts."""
+    hours = [floor_hour(now) - (2 * n + 1) * timedelta(hours=1) for n in range(1500)]
+    RollupHour.objects.bulk_create(
+        RollupHour(hour=hour, rolled_at=hour + timedelta(hours=1)) for hour in hours
+    )
+    moment = hours[700] + timedelta(minutes=10)
+    Event.objects.create(
+        occurred_at=moment,
+        received_at=moment,
+        device=gateway,
+        action="block",
+        direction="in",
+        ip_version=4,
+        protocol="tcp",
+        src_ip="192.0.2.1",
+        dst_ip="203.0.113.1",
+        dst_port=23,
+    )
+    mark_hours([floor_hour(moment)])
+
+    result = run_report(spec(dimensions=["dst_port"], range_last=130), now)
+
+    assert [(row.labels, row.value) for row in result.rows] == [(("23/tcp",), 1)]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from events import rollup
@@ -19,6 +19,7 @@ from events.models import Device, Event, HourlyCount, RollupHour, UnparsedMessag
 from events.reparse import reparse
 from events.rollup import (
     HOUR,
+    MAX_RANGES,
     complement,
     current_hours,
     floor_hour,
@@ -497,7 +498,7 @@ def test_scheduled_job_counts_settled_hours_and_sums_up(add_events):
 
     rows = HourlyCount.objects.count()
     assert summary.startswith(
-        f"1 hours, {rows} rows, 0 marked again meanwhile, 0 left, "
+        f"1 hours, {rows} rows, 0 marked again meanwhile, 0 failed, 0 left, "
     )
     assert sum(counted(H10).values()) == 2
 
@@ -592,3 +593,60 @@ def test_seeddemo_leaves_every_hour_it_wrote_counted():
     assert not marked_hours()
     assert set(RollupHour.objects.values_list("hour", flat=True)) == event_hours()
     assert total() == 400
+
+
+@pytest.mark.django_db
+def test_an_event_in_the_last_hour_a_date_holds_is_counted(add_events):
+    """A device clock in the year 9999 stops neither rebuild nor roll-up."""
+    last = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    add_events(2, last + timedelta(minutes=30))
+    add_events(1, H10)
+
+    assert mark_all() == 2
+    result = roll_up(settle=NO_SETTLE)
+
+    assert (result.hours, result.failed) == (2, 0)
+    assert sum(row.events for row in finest(last)) == 2
+    assert sum(row.events for row in finest(H10)) == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_hour_is_logged_and_the_others_still_counted(add_events, caplog):
+    """One hour the database refuses stays marked; the run goes on."""
+    add_events(1, H10)
+    add_events(1, H11)
+    mark_hours([H10, H11])
+
+    def refuse_h11(execute, sql, params, many, context):
+        if (
+            "INSERT INTO" in sql
+            and params
+            and str(params[1]).startswith("2026-12-02 11")
+        ):
+            raise DatabaseError("refused for the test")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_h11):
+        result = roll_up(settle=NO_SETTLE)
+
+    assert (result.hours, result.failed) == (1, 1)
+    assert RollupHour.objects.get(hour=H11).marked_at is not None
+    assert RollupHour.objects.get(hour=H10).marked_at is None
+    assert "roll-up of hour 2026-12-02 11:00:00+00:00 failed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_many_separate_hours_give_at_most_max_ranges_the_longest():
+    """A quiet device's scattered hours do not grow a query without bound."""
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    hours = [base + 2 * n * HOUR for n in range(MAX_RANGES + 50)]
+    long_run = [hours[-1] + n * HOUR for n in range(2, 6)]
+    RollupHour.objects.bulk_create(
+        RollupHour(hour=hour, rolled_at=hour + HOUR) for hour in hours + long_run
+    )
+
+    ranges = current_hours(base, long_run[-1] + HOUR)
+
+    assert len(ranges) == MAX_RANGES
+    assert ranges == sorted(ranges)
+    assert (long_run[0], long_run[-1] + HOUR) in ranges

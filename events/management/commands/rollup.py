@@ -24,7 +24,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebuild",
             action="store_true",
-            help=_("Count every hour that holds events again, not only marked ones."),
+            help=_(
+                "Count every hour that holds events again, not only marked "
+                "ones, and drop the counts of hours left without events."
+            ),
         )
 
     def handle(self, *args, **options) -> str:
@@ -50,6 +53,10 @@ class Command(BaseCommand):
                 _("Marked %(marked)d hours with events. ") % {"marked": marked}
                 + summary
             )
+        if result.failed:
+            summary += " " + _(
+                "%(count)d hours failed (see the log) and stay marked for the next run."
+            ) % {"count": result.failed}
         if result.retried:
             summary += " " + _(
                 "%(count)d hours got new events meanwhile and stay marked "
