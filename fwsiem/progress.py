@@ -10,3 +10,13 @@ def hide_progress(stream, verbosity: int) -> bool:
     """
     isatty = getattr(stream, "isatty", None)
     return verbosity < 1 or isatty is None or not isatty()
+
+
+def progress_file(stream):
+    """Return the file a bar is drawn on, given a command's ``stderr``.
+
+    Django wraps a command's error stream to colour what is written to it
+    red on a terminal; a bar is drawn on the wrapped file itself, in the
+    terminal's own colours.
+    """
+    return getattr(stream, "_out", stream)

@@ -20,7 +20,7 @@ from events.ingest.devices import DeviceDirectory, DeviceProfile
 from events.ingest.pipeline import IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
 from events.models import Device, validate_time_zone
-from fwsiem.progress import hide_progress
+from fwsiem.progress import hide_progress, progress_file
 
 
 class Command(BaseCommand):
@@ -108,7 +108,7 @@ class Command(BaseCommand):
                 unit="B",
                 unit_scale=True,
                 disable=hide_progress(self.stderr, verbosity),
-                file=self.stderr,
+                file=progress_file(self.stderr),
             ) as progress,
         ):
             for line in stream:

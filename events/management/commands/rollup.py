@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from events.models import RollupHour
 from events.rollup import mark_all, roll_up
-from fwsiem.progress import hide_progress
+from fwsiem.progress import hide_progress, progress_file
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             total=due,
             unit=" " + _("hours"),
             disable=hide_progress(self.stderr, options["verbosity"]),
-            file=self.stderr,
+            file=progress_file(self.stderr),
         )
         result = roll_up(settle=timedelta(0), progress=bar.update)
         bar.close()

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from events.demo import seed_events
 from events.models import Event
 from events.rollup import roll_up
-from fwsiem.progress import hide_progress
+from fwsiem.progress import hide_progress, progress_file
 
 
 class Command(BaseCommand):
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             unit=" " + _("events"),
             unit_scale=True,
             disable=hide_progress(self.stderr, options["verbosity"]),
-            file=self.stderr,
+            file=progress_file(self.stderr),
         )
         summary = seed_events(
             total,

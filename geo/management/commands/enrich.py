@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from events.models import Event
 from events.rollup import floor_hour, mark_hours
-from fwsiem.progress import hide_progress
+from fwsiem.progress import hide_progress, progress_file
 from geo import index
 
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
             total=events.count(),
             unit=_("events"),
             disable=hide_progress(self.stderr, options["verbosity"]),
-            file=self.stderr,
+            file=progress_file(self.stderr),
         ) as progress:
             for batch in _batches(events, batch_size):
                 changed = []

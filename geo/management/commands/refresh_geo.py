@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from fwsiem.progress import hide_progress
+from fwsiem.progress import hide_progress, progress_file
 from geo import index
 from geo.countries import CountryListError, refresh_countries
 from geo.delegated import REGISTRIES
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 desc=name,
                 unit=_("ranges"),
                 disable=hide_progress(self.stderr, verbosity),
-                file=self.stderr,
+                file=progress_file(self.stderr),
                 leave=False,
             )
             bars.append(bar)
