@@ -29,6 +29,7 @@ from events.fields import V4_MAPPED_PREFIX, pack_ip
 from events.ingest.writer import EVENT_COLUMNS, insert_sql
 from events.models import Device, DeviceAddress, Event
 from events.rollup import hours_of_rows, mark_hours
+from geo import index as geo_index
 
 logger = logging.getLogger(__name__)
 
@@ -463,7 +464,8 @@ def day_rows(
 
     Rows are first drawn without time and device as ``(stamp or None,
     inbound, address, country, port, protocol, src_port, remote)``, then
-    placed in time and completed for the device chosen.
+    placed in time and completed for the device chosen. The country is the
+    source's for inbound rows and the remote end's for outbound ones.
     """
     count = schedule.per_day[day]
     burst = int(count * BURST_SHARE) if day == schedule.burst_day else 0
@@ -545,7 +547,7 @@ def complete(moment: str, device: DeviceShape, draft: tuple, inside: int) -> tup
         60 if is_tcp else 76,
         PASS_RULES[port % 2],
         "",
-        "",
+        country,
         "",
         False,
         "{}",
@@ -583,22 +585,27 @@ def scan_drafts(rng, count, is_drop_day, sources) -> list[tuple]:
 
 
 def outbound_drafts(rng, count) -> list[tuple]:
+    """Draw outbound connections; their country is the destination's."""
     weights = [weight for _p, _t, weight in OUTBOUND_PORTS]
     ports = rng.choices(OUTBOUND_PORTS, weights=weights, k=count)
     random_ = rng.random
-    return [
-        (
-            None,
-            False,
-            None,
-            "",
-            port,
-            protocol,
-            32768 + int(random_() * 28231),
-            random_public_v4(rng),
+    country_of = geo_index.current_index().lookup_packed
+    drafts = []
+    for port, protocol, _weight in ports:
+        remote = random_public_v4(rng)
+        drafts.append(
+            (
+                None,
+                False,
+                None,
+                country_of(remote),
+                port,
+                protocol,
+                32768 + int(random_() * 28231),
+                remote,
+            )
         )
-        for port, protocol, _weight in ports
-    ]
+    return drafts
 
 
 def burst_drafts(rng, count, sources) -> list[tuple]:

@@ -76,3 +76,8 @@ def test_demo_sources_use_loaded_registry_ranges(data_dir):
     assert summary.countries > 20
     assert len(sample) == 200
     assert all(lookup(address) == country for address, country in sample)
+    outbound = list(
+        Event.objects.filter(action="pass").values_list("dst_ip", "dst_country")
+    )
+    assert any(country for _address, country in outbound)
+    assert all(lookup(address) == country for address, country in outbound)
