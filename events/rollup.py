@@ -12,7 +12,7 @@ How an hour stays current:
 
 - Whoever writes events marks their hours in the same transaction
   (``mark_hours``, called by the listener's batch writer, ``ingestfile``,
-  re-parse and ``seeddemo``).
+  re-parse, ``enrich`` and ``seeddemo``).
 - ``roll_up`` counts each hour whose mark has settled (no write for
   ``ROLLUP_SETTLE_SECONDS``) again and clears the mark, but only if nobody
   marked it meanwhile; a scheduled job runs it every few minutes.
