@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -115,17 +116,20 @@ def mark_hours(hours: Iterable[datetime]) -> None:
         return
     adapt = connection.ops.adapt_datetimefield_value
     now = adapt(datetime.now(UTC))
+    statement = _mark_statement(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.executemany(_mark_statement(), [(adapt(hour), now) for hour in hours])
+        cursor.executemany(statement, [(adapt(hour), now) for hour in hours])
 
 
-def _mark_statement() -> str:
+@cache
+def _mark_statement(vendor: str) -> str:
+    """Return the upsert of marks in ``vendor``'s SQL, built once."""
     quote = connection.ops.quote_name
     table = quote(RollupHour._meta.db_table)
     hour = quote(RollupHour._meta.get_field("hour").column)
     marked = quote(RollupHour._meta.get_field("marked_at").column)
     insert = f"INSERT INTO {table} ({hour}, {marked}) VALUES (%s, %s)"
-    if connection.vendor == "mysql":
+    if vendor == "mysql":
         return f"{insert} ON DUPLICATE KEY UPDATE {marked} = VALUES({marked})"
     return f"{insert} ON CONFLICT ({hour}) DO UPDATE SET {marked} = excluded.{marked}"
 
@@ -332,7 +336,7 @@ def current_hours(start: datetime, end: datetime) -> list[tuple[datetime, dateti
     hours = (
         RollupHour.objects.filter(
             hour__gte=first,
-            hour__lt=end - HOUR + timedelta(microseconds=1),
+            hour__lte=end - HOUR,
             marked_at__isnull=True,
             rolled_at__isnull=False,
         )

@@ -1,4 +1,6 @@
-"""When the long-running commands draw a progress bar."""
+"""When and where the long-running commands draw a progress bar."""
+
+from tqdm import tqdm
 
 
 def hide_progress(stream, verbosity: int) -> bool:
@@ -12,11 +14,15 @@ def hide_progress(stream, verbosity: int) -> bool:
     return verbosity < 1 or isatty is None or not isatty()
 
 
-def progress_file(stream):
-    """Return the file a bar is drawn on, given a command's ``stderr``.
+def progress_bar(stream, verbosity: int, **options) -> tqdm:
+    """Return a tqdm bar for a command whose error stream is ``stream``.
 
-    Django wraps a command's error stream to colour what is written to it
-    red on a terminal; a bar is drawn on the wrapped file itself, in the
-    terminal's own colours.
+    Hidden where ``hide_progress`` says so. Django wraps a command's error
+    stream to colour what is written to it red on a terminal; the bar is
+    drawn on the wrapped file itself, in the terminal's own colours.
     """
-    return getattr(stream, "_out", stream)
+    return tqdm(
+        disable=hide_progress(stream, verbosity),
+        file=getattr(stream, "_out", stream),
+        **options,
+    )

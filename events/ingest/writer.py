@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -95,7 +95,8 @@ class Prepared:
     the devices heard from, ``rejected`` the transports of parsed events
     kept as unparsed because a value did not fit, ``statements`` the inline
     INSERTs of the events on MySQL/MariaDB (None where the cursor's
-    parameters are used), ``hours`` the UTC hours the events fall in.
+    parameters are used), ``hours`` the UTC hours the events fall in (found
+    here, while the previous batch commits).
     """
 
     events: list[tuple]
@@ -103,7 +104,10 @@ class Prepared:
     seen: set[int]
     rejected: list[str]
     statements: list[str] | None
-    hours: set[datetime]
+    hours: set[datetime] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hours = hours_of_rows(self.events)
 
 
 class RowRejected(Exception):
@@ -406,9 +410,7 @@ class BatchWriter:
         statements = None
         if self.inline and events:
             statements = list(inline_inserts(self.event_head, events))
-        return Prepared(
-            events, unparsed, seen, rejected, statements, hours_of_rows(events)
-        )
+        return Prepared(events, unparsed, seen, rejected, statements)
 
     def _insert(
         self,
@@ -417,10 +419,7 @@ class BatchWriter:
         prepared: "Prepared | None" = None,
     ) -> None:
         if prepared is None:
-            events, unparsed, seen, rejected = self._rows(batch)
-            prepared = Prepared(
-                events, unparsed, seen, rejected, None, hours_of_rows(events)
-            )
+            prepared = Prepared(*self._rows(batch), None)
         events, seen = prepared.events, prepared.seen
         unparsed = [*prepared.unparsed, *extra_unparsed]
         with transaction.atomic(), connection.cursor() as cursor:

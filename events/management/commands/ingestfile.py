@@ -14,13 +14,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from events.ingest.devices import DeviceDirectory, DeviceProfile
 from events.ingest.pipeline import IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
 from events.models import Device, validate_time_zone
-from fwsiem.progress import hide_progress, progress_file
+from fwsiem.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -103,12 +102,12 @@ class Command(BaseCommand):
         total = source.stat().st_size
         with (
             source.open("rb") as stream,
-            tqdm(
+            progress_bar(
+                self.stderr,
+                verbosity,
                 total=total,
                 unit="B",
                 unit_scale=True,
-                disable=hide_progress(self.stderr, verbosity),
-                file=progress_file(self.stderr),
             ) as progress,
         ):
             for line in stream:

@@ -10,11 +10,10 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from events.models import RollupHour
 from events.rollup import mark_all, roll_up
-from fwsiem.progress import hide_progress, progress_file
+from fwsiem.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -36,11 +35,11 @@ class Command(BaseCommand):
             marked = mark_all()
 
         due = RollupHour.objects.filter(marked_at__isnull=False).count()
-        bar = tqdm(
+        bar = progress_bar(
+            self.stderr,
+            options["verbosity"],
             total=due,
             unit=" " + _("hours"),
-            disable=hide_progress(self.stderr, options["verbosity"]),
-            file=progress_file(self.stderr),
         )
         result = roll_up(settle=timedelta(0), progress=bar.update)
         bar.close()

@@ -15,12 +15,11 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from events.demo import seed_events
 from events.models import Event
 from events.rollup import roll_up
-from fwsiem.progress import hide_progress, progress_file
+from fwsiem.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -79,12 +78,12 @@ class Command(BaseCommand):
                 )
             deferred = drop_indexes()
 
-        bar = tqdm(
+        bar = progress_bar(
+            self.stderr,
+            options["verbosity"],
             total=total,
             unit=" " + _("events"),
             unit_scale=True,
-            disable=hide_progress(self.stderr, options["verbosity"]),
-            file=progress_file(self.stderr),
         )
         summary = seed_events(
             total,

@@ -14,11 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from events.models import Event
 from events.rollup import floor_hour, mark_hours
-from fwsiem.progress import hide_progress, progress_file
+from fwsiem.progress import progress_bar
 from geo import index
 
 
@@ -57,11 +56,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         lookup = index.current_index().lookup
         examined = updated = unknown = 0
-        with tqdm(
+        with progress_bar(
+            self.stderr,
+            options["verbosity"],
             total=events.count(),
             unit=_("events"),
-            disable=hide_progress(self.stderr, options["verbosity"]),
-            file=progress_file(self.stderr),
         ) as progress:
             for batch in _batches(events, batch_size):
                 changed = []

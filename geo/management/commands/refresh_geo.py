@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from fwsiem.progress import hide_progress, progress_file
+from fwsiem.progress import progress_bar
 from geo import index
 from geo.countries import CountryListError, refresh_countries
 from geo.delegated import REGISTRIES
@@ -50,12 +50,12 @@ class Command(BaseCommand):
         bars: list[tqdm] = []
 
         def progress(name: str, total: int):
-            bar = tqdm(
+            bar = progress_bar(
+                self.stderr,
+                verbosity,
                 total=total,
                 desc=name,
                 unit=_("ranges"),
-                disable=hide_progress(self.stderr, verbosity),
-                file=progress_file(self.stderr),
                 leave=False,
             )
             bars.append(bar)
