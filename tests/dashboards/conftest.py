@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from events.models import Device, Event
+from events.models import Device
+from tests.factories import insert_events
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -30,25 +31,10 @@ def add_events(gateway):
     """Insert ``count`` copies of one event, by default a telnet scan."""
 
     def add(count: int = 1, **fields) -> None:
-        values = {
-            "occurred_at": datetime(2026, 12, 2, 10, 30, tzinfo=UTC),
-            "received_at": NOW,
-            "device": gateway,
-            "action": "block",
-            "direction": "in",
-            "interface": "igb0",
-            "ip_version": 4,
-            "protocol": "tcp",
-            "src_ip": "198.51.100.7",
-            "dst_ip": "203.0.113.1",
-            "src_port": 40000,
-            "dst_port": 23,
-            "src_country": "CN",
-            **fields,
-        }
-        if ":" in values["src_ip"]:
-            values["ip_version"] = 6
-        Event.objects.bulk_create([Event(**values) for _ in range(count)])
+        fields.setdefault("occurred_at", datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+        fields.setdefault("received_at", NOW)
+        fields.setdefault("device", gateway)
+        insert_events(count, **fields)
 
     return add
 

@@ -13,6 +13,7 @@ from dashboards.query import run_report
 from dashboards.spec import parse_spec
 from events.models import Device, Event, HourlyCount, RollupHour
 from events.rollup import floor_hour, mark_all, mark_hours, roll_up
+from tests.factories import insert_events
 
 pytestmark = pytest.mark.django_db
 
@@ -196,26 +197,12 @@ def test_both_window_edges_are_counted_from_the_events(spread, now):
     assert [row.value for row in result.rows] == [inside]
 
 
-def test_a_marked_hour_is_read_from_the_events(spread, gateway, now):
+def test_a_marked_hour_is_read_from_the_events(spread, add_events, now):
     """Events written after the roll-up, with their mark, are in the report."""
     roll_up_everything()
     moment = now - timedelta(hours=24, minutes=20)
     assert RollupHour.objects.get(hour=floor_hour(moment)).rolled_at is not None
-    Event.objects.bulk_create(
-        Event(
-            occurred_at=moment,
-            received_at=moment,
-            device=gateway,
-            action="block",
-            direction="in",
-            ip_version=4,
-            protocol="tcp",
-            src_ip="192.0.2.1",
-            dst_ip="203.0.113.1",
-            dst_port=8080,
-        )
-        for _ in range(4)
-    )
+    add_events(4, occurred_at=moment, received_at=moment, dst_port=8080)
     mark_hours([floor_hour(moment)])
     definition = spec(dimensions=["dst_port"], top_n=50)
 
@@ -325,15 +312,7 @@ def day_values(result) -> list[tuple[str, int]]:
 
 
 def one_event(gateway, moment: datetime) -> None:
-    Event.objects.create(
-        occurred_at=moment,
-        received_at=moment,
-        device=gateway,
-        ip_version=4,
-        protocol="tcp",
-        src_ip="198.51.100.1",
-        dst_ip="203.0.113.1",
-    )
+    insert_events(device=gateway, occurred_at=moment, received_at=moment)
 
 
 @override_settings(TIME_ZONE="Europe/Berlin")
@@ -385,7 +364,7 @@ def test_half_hour_season_inside_a_window_with_whole_hour_ends(gateway):
     assert day_values(rolled) == [("06-10", 1), ("06-11", 1)] or said
 
 
-def test_enrich_reaches_reports_read_from_the_counts(make_source, gateway, now):
+def test_enrich_reaches_reports_read_from_the_counts(make_source, add_events, now):
     """Countries filled in by ``enrich`` show in reports by country.
 
     ``enrich`` rewrites ``src_country`` of stored events; the hours it
@@ -394,19 +373,9 @@ def test_enrich_reaches_reports_read_from_the_counts(make_source, gateway, now):
     from geo import index
 
     moment = now - timedelta(hours=3)
-    Event.objects.bulk_create(
-        Event(
-            occurred_at=moment,
-            received_at=moment,
-            device=gateway,
-            action="block",
-            ip_version=4,
-            protocol="tcp",
-            src_ip="1.0.16.5",  # Japan in the registry file below
-            dst_ip="203.0.113.1",
-            dst_port=23,
-        )
-        for _ in range(3)
+    # 1.0.16.5 is in Japan in the registry file below.
+    add_events(
+        3, occurred_at=moment, received_at=moment, src_ip="1.0.16.5", src_country=""
     )
     roll_up_everything()
     quiet = {"verbosity": 0, "stdout": StringIO(), "stderr": StringIO()}
@@ -467,25 +436,14 @@ def test_hours_waiting_long_for_the_job_are_mentioned(spread, now):
     assert [row.value for row in overdue.rows] == [row.value for row in fresh.rows]
 
 
-def test_a_report_over_thousands_of_scattered_hours_runs(gateway, now):
+def test_a_report_over_thousands_of_scattered_hours_runs(add_events, now):
     """Counted hours split by empty ones still make a query SQLite accepts."""
     hours = [floor_hour(now) - (2 * n + 1) * timedelta(hours=1) for n in range(1500)]
     RollupHour.objects.bulk_create(
         RollupHour(hour=hour, rolled_at=hour + timedelta(hours=1)) for hour in hours
     )
     moment = hours[700] + timedelta(minutes=10)
-    Event.objects.create(
-        occurred_at=moment,
-        received_at=moment,
-        device=gateway,
-        action="block",
-        direction="in",
-        ip_version=4,
-        protocol="tcp",
-        src_ip="192.0.2.1",
-        dst_ip="203.0.113.1",
-        dst_port=23,
-    )
+    add_events(occurred_at=moment, received_at=moment)
     mark_hours([floor_hour(moment)])
 
     result = run_report(spec(dimensions=["dst_port"], range_last=130), now)

@@ -37,6 +37,7 @@ from tests.events.test_reparse import (  # noqa: F401 (a fixture)
     narrow_format,
 )
 from tests.events.test_writer import make_writer, parsed_items, pfsense_lines
+from tests.factories import insert_events
 
 H10 = datetime(2026, 12, 2, 10, tzinfo=UTC)
 H11 = H10 + HOUR
@@ -49,22 +50,8 @@ def add_events(device):
     """Insert ``count`` copies of one event at ``at``, behind the writers."""
 
     def add(count: int, at: datetime, **fields) -> None:
-        values = {
-            "occurred_at": at,
-            "received_at": at,
-            "device": device,
-            "action": "block",
-            "direction": "in",
-            "interface": "igb0",
-            "ip_version": 4,
-            "protocol": "tcp",
-            "src_ip": "198.51.100.7",
-            "dst_ip": "203.0.113.1",
-            "dst_port": 23,
-            "src_country": "CN",
-            **fields,
-        }
-        Event.objects.bulk_create([Event(**values) for _ in range(count)])
+        fields = {"device": device, "occurred_at": at, "received_at": at, **fields}
+        insert_events(count, **fields)
 
     return add
 
