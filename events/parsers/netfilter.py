@@ -37,6 +37,7 @@ from events.parsers.netfilter_tokens import (
     read_packet,
     tcp_letters,
 )
+from events.parsers.numbers import U16
 from events.parsers.syslog import Envelope
 from events.parsers.types import ParsedEvent, ParseError
 
@@ -218,7 +219,8 @@ def _common(
 
     Record and ``extra`` are what ``read_packet`` gives for the same line
     (the tests hold the two to that), only sooner. Return None, with
-    ``extra`` untouched, for a port above 65535: ``read_packet`` names it.
+    ``extra`` untouched, for a 16-bit number that ``U16`` does not hold
+    (above 65535, or with leading zeros): ``read_packet`` reads or names it.
     """
     (
         in_name,
@@ -255,15 +257,29 @@ def _common(
         icmp_seq,
     ) = match.groups()
 
-    if tcp is not None:
-        src_port = int(tcp_sport)
-        dst_port = int(tcp_dport)
-    elif udp is not None:
-        src_port = int(udp_sport)
-        dst_port = int(udp_dport)
-    else:
-        src_port = dst_port = None
-    if src_port is not None and (src_port > 65535 or dst_port > 65535):
+    # Every number is read before ``extra`` is touched, so that a None
+    # return leaves it as it was.
+    u16 = U16
+    try:
+        length_value = u16[length]
+        if tos is not None:
+            ip_numbers = (u16[ttl], u16[ident])
+        else:
+            ip_numbers = (u16[traffic_class], u16[hops])
+        if tcp is not None:
+            src_port = u16[tcp_sport]
+            dst_port = u16[tcp_dport]
+            transport = (u16[window], u16[urgent])
+        elif udp is not None:
+            src_port = u16[udp_sport]
+            dst_port = u16[udp_dport]
+            transport = (u16[udp_length],)
+        else:
+            src_port = dst_port = None
+            transport = (u16[icmp_type], u16[icmp_code])
+            if icmp_id is not None:
+                transport += (u16[icmp_id], u16[icmp_seq])
+    except KeyError:
         return None
 
     if src in VALID_IPV4 and dst in VALID_IPV4:
@@ -274,13 +290,11 @@ def _common(
     if tos is not None:
         extra["tos"] = tos
         extra["prec"] = prec
-        extra["ttl"] = int(ttl)
-        extra["ip_id"] = int(ident)
+        extra["ttl"], extra["ip_id"] = ip_numbers
         if ip_flags:
             extra["ip_flags"] = ip_flags[:-1]
     else:
-        extra["traffic_class"] = int(traffic_class)
-        extra["hop_limit"] = int(hops)
+        extra["traffic_class"], extra["hop_limit"] = ip_numbers
         extra["flow_label"] = int(flow)
     if mac:
         extra["mac"] = mac
@@ -298,23 +312,21 @@ def _common(
         if seq is not None:
             extra["tcp_seq"] = int(seq)
             extra["tcp_ack"] = int(ack)
-        extra["tcp_window"] = int(window)
+        extra["tcp_window"] = transport[0]
         extra["tcp_reserved"] = reserved
-        extra["tcp_urgent"] = int(urgent)
+        extra["tcp_urgent"] = transport[1]
         if flag_words:
             tcp_flags = tcp_letters(flag_words)
             if flag_words[:3] == "AE ":
                 extra["tcp_ae"] = True
     elif udp is not None:
         protocol = PROTOCOL_NAMES[udp]
-        extra["udp_length"] = int(udp_length)
+        extra["udp_length"] = transport[0]
     else:
         protocol = PROTOCOL_NAMES[icmp]
-        extra["icmp_type"] = int(icmp_type)
-        extra["icmp_code"] = int(icmp_code)
+        extra["icmp_type"], extra["icmp_code"] = transport[:2]
         if icmp_id is not None:
-            extra["icmp_id"] = int(icmp_id)
-            extra["icmp_seq"] = int(icmp_seq)
+            extra["icmp_id"], extra["icmp_seq"] = transport[2:]
 
     return ParsedEvent(
         envelope.occurred_at,
@@ -328,7 +340,7 @@ def _common(
         src_port,
         dst_port,
         tcp_flags,
-        int(length),
+        length_value,
         rule,
         envelope.hostname,
         envelope.time_inferred,

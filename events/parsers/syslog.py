@@ -38,20 +38,18 @@ _RFC5424_RE = re.compile(
     r"(?: |$)"
 )
 
-_RFC3339_RE = re.compile(_RFC3339)
-# RFC 3339 stamps without a fraction, already converted: text -> UTC time.
-# Cleared when full.
-_STAMPS_3339: dict[str, datetime] = {}
 # What follows the seconds or the fraction of an RFC 3339 stamp.
 _ZONE_STARTS = frozenset("Zz+-")
 # The two halves of a six-digit fraction, "000" to "999", as time: two
 # lookups check the digits and are cheaper than building a timedelta.
 _MILLISECONDS = {f"{n:03}": timedelta(milliseconds=n) for n in range(1000)}
 _MICROSECONDS = {f"{n:03}": timedelta(microseconds=n) for n in range(1000)}
-# RFC 5424 headers already read: (PRI and VERSION, HOSTNAME, APP-NAME,
-# PROCID, MSGID) as written -> (hostname, app, extra without "sd"). Cleared
-# when full.
-_RFC5424_CACHE: dict[tuple[str, str, str, str, str], tuple[str, str, dict]] = {}
+# RFC 5424 headers already read, by their text up to the stamp's whole
+# second -> (text after the fraction up to MSG or SD, the whole second in
+# UTC, whether the stamp had a six-digit fraction, hostname, app, extra
+# without "sd", whether that text ends with a nil SD); see _rfc5424.
+# Cleared when full.
+_RFC5424_HEADERS: dict[str, tuple[str, datetime, bool, str, str, dict, bool]] = {}
 
 # One or more SD-ELEMENTs with no space between them; inside a value only
 # '"', '\' and ']' are escaped (RFC 5424 section 6.3.3).
@@ -127,8 +125,22 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps and kept in the envelope. Leading spaces and a UTF-8 BOM are
     removed from MSG. An empty MSG is returned as "", not rejected.
     """
+    # Where the header starts after a PRI; 0 without one (or with a PRI
+    # missing its ">", which the patterns below then fail to match).
+    start = 0
+    if text[:1] == "<":
+        start = text.find(">", 1, 5) + 1
+        # "<PRI>1 " can only start an RFC 5424 header.
+        if text[start : start + 2] == "1 ":
+            envelope = _rfc5424(text, start, received_at, tz)
+            if envelope is None:
+                _read_pri(text)  # An invalid PRI is the error to report.
+                raise ParseError("invalid RFC 5424 header")
+            return envelope
+
     # A header read before is found with one lookup: the branches below that
-    # keep one are the only ones a text starting with it can take.
+    # keep one are the only ones a text starting with it can take, and
+    # neither keeps a text that starts "<PRI>1 ".
     cut = text.find(": ", 0, _HEADER_SPAN) + 2
     if cut > 1:
         cached = _HEADER_CACHE.get(text[:cut])
@@ -150,19 +162,6 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
                 dict(cached[6]),
                 tz,
             )
-
-    # Where the header starts after a PRI; 0 without one (or with a PRI
-    # missing its ">", which the patterns below then fail to match).
-    start = 0
-    if text[:1] == "<":
-        start = text.find(">", 1, 5) + 1
-        # "<PRI>1 " can only start an RFC 5424 header.
-        if text[start : start + 2] == "1 ":
-            envelope = _rfc5424(text, received_at, tz)
-            if envelope is None:
-                _read_pri(text)  # An invalid PRI is the error to report.
-                raise ParseError("invalid RFC 5424 header")
-            return envelope
 
     # Every BSD stamp starts with a month name right after the PRI, and an
     # RFC 3339 stamp or RFC 5424 version with a digit; anything else after
@@ -189,7 +188,7 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
 
     # With a PRI, RFC 5424 was tried above; without one it needs "1 " first.
     if text[:2] == "1 ":
-        envelope = _rfc5424(text, received_at, tz)
+        envelope = _rfc5424(text, 0, received_at, tz)
         if envelope is not None:
             return envelope
 
@@ -262,32 +261,43 @@ def _read_pri(text: str) -> tuple[int, int]:
     return pri, end + 1
 
 
-def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
+def _rfc5424(
+    text: str, start: int, received_at: datetime, tz: tzinfo
+) -> Envelope | None:
     """Read an RFC 5424 header; return None when ``text`` has none.
 
-    A sender repeats PRI, HOSTNAME, APP-NAME, PROCID and MSGID on every
-    line, so those already read are looked up by their text: the line then
-    matches the header pattern exactly when its stamp has the RFC 3339
-    shape, as the other fields are the ones the pattern accepted before
-    and none of them holds a space. Other lines go through the pattern.
+    ``start`` is where VERSION is, after the PRI (0 without one). A sender
+    repeats PRI, HOSTNAME, APP-NAME, PROCID and MSGID, usually a nil SD,
+    and the same stamp up to its fraction for every line of a second. So
+    a header read by the pattern is kept by its text up to the stamp's
+    whole second, with the text after the fraction up to MSG (or SD). A
+    line that starts with that key, has a fraction of as many digits and
+    then the same text, matches the pattern in the same way, only the
+    fraction differs: it is read with lookups. Other lines, and stamps
+    with no fraction or one of other than six digits, go through the
+    pattern.
     """
-    parts = text.split(" ", 6)
-    if len(parts) == 7:
-        known = _RFC5424_CACHE.get((parts[0], parts[2], parts[3], parts[4], parts[5]))
-        if known is not None:
-            stamp = parts[1]
-            if stamp == "-":
-                occurred_at, inferred = received_at, True
+    second_end = start + 21  # "1 " and "YYYY-MM-DDTHH:MM:SS"
+    known = _RFC5424_HEADERS.get(text[:second_end])
+    if known is not None:
+        tail, occurred_at, fraction, hostname, app, extra, nil_sd = known
+        pos = second_end
+        if fraction:
+            milliseconds = _MILLISECONDS.get(text[pos + 1 : pos + 4])
+            microseconds = _MICROSECONDS.get(text[pos + 4 : pos + 7])
+            if milliseconds is None or microseconds is None or text[pos] != ".":
+                pos = -1
             else:
-                occurred_at, inferred = _known_stamp(stamp), False
-                if occurred_at is None and _RFC3339_RE.fullmatch(stamp) is not None:
-                    occurred_at = _rfc3339_time(stamp)
-            if occurred_at is not None:
-                extra = dict(known[2])
-                msg = _structured_data(parts[6], extra)
-                return Envelope(
-                    occurred_at, inferred, known[0], known[1], msg, extra, tz
-                )
+                occurred_at = occurred_at + milliseconds + microseconds
+                pos += 7
+        if pos > 0 and text.startswith(tail, pos):
+            extra = dict(extra)
+            msg = text[pos + len(tail) :]
+            if not nil_sd:
+                msg = _structured_data(msg, extra)
+            elif msg[:1] in _MSG_CLEANUP:
+                msg = _clean_msg(msg)
+            return Envelope(occurred_at, False, hostname, app, msg, extra, tz)
 
     match = _RFC5424_RE.match(text)
     if match is None:
@@ -297,7 +307,7 @@ def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
     if stamp == "-":
         occurred_at, inferred = received_at, True
     else:
-        occurred_at, inferred = _rfc3339_time(stamp), False
+        occurred_at, inferred = rfc3339_to_utc(stamp), False
     hostname = "" if hostname == "-" else hostname
     app = "" if app == "-" else app
     if app:
@@ -308,55 +318,46 @@ def _rfc5424(text: str, received_at: datetime, tz: tzinfo) -> Envelope | None:
         extra["msgid"] = msgid
 
     end = match.end()
-    if text[end - 1 : end] == " ":
-        # The fields are those of ``parts``; see the docstring.
-        if len(_RFC5424_CACHE) >= _CACHE_SIZE:
-            _RFC5424_CACHE.clear()
-        _RFC5424_CACHE[parts[0], parts[2], parts[3], parts[4], parts[5]] = (
-            hostname,
-            app,
-            dict(extra),
-        )
+    if not inferred and text[end - 1 : end] == " ":
+        _remember_rfc5424(text, second_end, end, occurred_at, hostname, app, extra)
     msg = _structured_data(text[end:], extra)
     return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
 
 
-def _known_stamp(stamp: str) -> datetime | None:
-    """Return the UTC time of an RFC 3339 stamp from its second, if known.
+def _remember_rfc5424(
+    text: str,
+    second_end: int,
+    end: int,
+    occurred_at: datetime,
+    hostname: str,
+    app: str,
+    extra: dict,
+) -> None:
+    """Keep the header the pattern read in ``text`` up to ``end``.
 
-    A stamp with a six-digit fraction is its whole second plus that many
-    microseconds; it has the RFC 3339 shape exactly when the whole-second
-    stamp (kept only after a shape check) does. None when not known.
+    ``end`` is after the space that follows MSGID; a nil SD and its space
+    after it are kept as part of the header. Nothing is kept for a stamp
+    whose fraction has other than six digits.
     """
-    occurred_at = _STAMPS_3339.get(stamp)
-    if occurred_at is None and stamp[19:20] == ".":
-        second = _STAMPS_3339.get(stamp[:19] + stamp[26:])
-        milliseconds = _MILLISECONDS.get(stamp[20:23])
-        microseconds = _MICROSECONDS.get(stamp[23:26])
-        if None not in (second, milliseconds, microseconds):
-            return second + milliseconds + microseconds
-    return occurred_at
-
-
-def _rfc3339_time(stamp: str) -> datetime:
-    """Convert a shape-checked RFC 3339 stamp and keep its whole second.
-
-    The whole second of a stamp with a six-digit fraction is kept for
-    ``_known_stamp``; stamps with other fractions are not kept.
-    """
-    occurred_at = rfc3339_to_utc(stamp)
-    second = stamp
-    if stamp[19:20] == ".":
-        second = stamp[:19] + stamp[26:]
-        if not (stamp[20:26].isdigit() and second[19:20] in _ZONE_STARTS):
-            return occurred_at
-        whole_second = occurred_at.replace(microsecond=0)
-    else:
-        whole_second = occurred_at
-    if len(_STAMPS_3339) >= _CACHE_SIZE:
-        _STAMPS_3339.clear()
-    _STAMPS_3339[second] = whole_second
-    return occurred_at
+    pos = second_end
+    fraction = text[pos : pos + 1] == "."
+    if fraction:
+        pos += 7
+        if not (text[second_end + 1 : pos].isdigit() and text[pos] in _ZONE_STARTS):
+            return
+        occurred_at = occurred_at.replace(microsecond=0)
+    nil_sd = text.startswith("- ", end)
+    if len(_RFC5424_HEADERS) >= _CACHE_SIZE:
+        _RFC5424_HEADERS.clear()
+    _RFC5424_HEADERS[text[:second_end]] = (
+        text[pos : end + 2 if nil_sd else end],
+        occurred_at,
+        fraction,
+        hostname,
+        app,
+        dict(extra),
+        nil_sd,
+    )
 
 
 def _structured_data(rest: str, extra: dict) -> str:
