@@ -46,12 +46,16 @@ _NO_LABEL = frozenset(("", "0", "(null)"))
 _CSV_RE = re.compile(r"\d+,\d*,[^,]*,")
 _TCP_FLAGS = "FSRPAUEC"
 
-# Column counts of IPv4 TCP and UDP lines without an error column or
-# trailing columns, the shapes of most lines (see ``_fast_ipv4``).
+# Column counts of IPv4 TCP lines, and of UDP and pfSense ICMP echo lines,
+# without an error column or trailing columns: the shapes of most lines
+# (see ``_fast_ipv4``).
 _FAST_TCP_COLUMNS = 29
 _FAST_UDP_COLUMNS = 23
-# Column count -> the protocol number such a line must have there.
-_FAST_SHAPES = {_FAST_TCP_COLUMNS: "6", _FAST_UDP_COLUMNS: "17"}
+# Column count -> the protocol numbers such a line may have there.
+_FAST_SHAPES = {
+    _FAST_TCP_COLUMNS: frozenset(("6",)),
+    _FAST_UDP_COLUMNS: frozenset(("17", "1")),
+}
 # TCP flags as pf writes them, the letters present in _TCP_FLAGS order:
 # one set lookup instead of a strip for nearly every line.
 _PF_FLAGS = frozenset(
@@ -111,8 +115,8 @@ def parse(envelope: Envelope) -> ParsedEvent:
     (filterlog writes neither).
     """
     cols = _split(envelope)
-    number = _FAST_SHAPES.get(len(cols))
-    if number is not None and cols[15] == number:
+    numbers = _FAST_SHAPES.get(len(cols))
+    if numbers is not None and cols[15] in numbers:
         event = _fast_ipv4(envelope, cols)
         if event is not None:
             return event
@@ -167,7 +171,7 @@ def _walk(envelope: Envelope, cols: list[str]) -> ParsedEvent:
 
 
 def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
-    """Read an IPv4 TCP or UDP line in one pass, as ``_walk`` would.
+    """Read an IPv4 TCP, UDP or ICMP echo line in one pass, as ``_walk`` would.
 
     Returns None for anything else, including a line with a bad number or
     TCP flags, which ``_walk`` then reads or reports; only a bad address
@@ -194,16 +198,19 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
         length,
         src,
         dst,
-        sport,
-        dport,
-        data_length,
+        first,
+        second,
+        third,
     ) = cols[:_FAST_UDP_COLUMNS]
     if len(cols) == _FAST_TCP_COLUMNS:
         flags, seq, ack, window, urgent, options = cols[_FAST_UDP_COLUMNS:]
         if number != "6" or flags not in _PF_FLAGS and flags.strip(_TCP_FLAGS):
             return None
+        protocol = "tcp"
     elif number == "17":
-        flags = None
+        protocol = "udp"
+    elif number == "1" and first in _ICMP_ECHO_WORDS:
+        protocol = "icmp"
     else:
         return None
     if version != "4" or offset != "0" or tos[:2] != "0x":
@@ -213,13 +220,14 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
         ttl_value = u16[ttl]
         id_value = u16[ip_id]
         length_value = u16[length]
-        src_port = u16[sport]
-        dst_port = u16[dport]
-        data_value = u16[data_length]
         rule_value = u16[rule_number]
+        if protocol != "icmp":
+            # Source port, destination port, data length.
+            src_port = u16[first]
+            dst_port = u16[second]
+            data_value = u16[third]
     except KeyError:
         return None
-    is_tcp = flags is not None
     if src not in _VALID_IPV4 or dst not in _VALID_IPV4:
         _validate_ipv4(src, dst)
 
@@ -240,15 +248,23 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
     extra["frag_offset"] = 0
     extra["ip_flags"] = ip_flags
     extra["proto_name"] = name
-    if is_tcp:
+    if protocol == "tcp":
         extra["tcp_data_length"] = data_value
         extra["tcp_seq"] = seq or None
         extra["tcp_ack"] = (int(ack) if ack.isdigit() else ack) if ack else None
         extra["tcp_window"] = u16.get(window) or _opt_int(window)
         extra["tcp_urgent"] = _opt_int(urgent) if urgent else None
         extra["tcp_options"] = options.split(";") if options else []
-    else:
+    elif protocol == "udp":
         extra["data_length"] = data_value
+        flags = ""
+    else:
+        # The echo word, identifier and sequence number with the payload
+        # length glued on, as _icmp reads them.
+        extra["icmp_type"] = first
+        extra["icmp"] = [second, third]
+        _unglue_echo(second, third, length_value - 20, extra)
+        src_port = dst_port = None
         flags = ""
 
     return ParsedEvent(
@@ -257,7 +273,7 @@ def _fast_ipv4(envelope: Envelope, cols: list[str]) -> ParsedEvent | None:
         _DIRECTIONS.get(direction, ""),
         interface,
         4,
-        "tcp" if is_tcp else "udp",
+        protocol,
         src,
         dst,
         src_port,

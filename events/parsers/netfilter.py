@@ -58,16 +58,19 @@ _EDGEOS_ACTIONS = {"D": "block", "A": "pass", "R": "reject"}
 # UDP or ICMP without optional keys (UID, MARK, a quoted packet...). Every
 # group ends at a literal key or space, so matching is linear. A line this
 # does not take goes to netfilter_tokens, which reads any layout and gives
-# the same record.
+# the same record. The repeats are possessive (``*+``, ``{1,5}+``): what
+# follows each is a character it cannot match, so giving back characters
+# could never help, and the engine then keeps no state to try.
 _COMMON_RE = re.compile(
-    r"IN=(\S*) OUT=(\S*) (?:MAC=(\S*) )?SRC=(\S+) DST=(\S+) LEN=(\d{1,5}) "
-    r"(?:TOS=(0x[0-9A-F]{2}) PREC=(0x[0-9A-F]{2}) TTL=(\d{1,3}) ID=(\d{1,5}) "
+    r"IN=(\S*+) OUT=(\S*+) (?:MAC=(\S*+) )?SRC=(\S++) DST=(\S++) LEN=(\d{1,5}+) "
+    r"(?:TOS=(0x[0-9A-F]{2}) PREC=(0x[0-9A-F]{2}) TTL=(\d{1,3}+) ID=(\d{1,5}+) "
     r"((?:CE )?(?:DF )?(?:MF )?)"
-    r"|TC=(\d{1,3}) HOPLIMIT=(\d{1,3}) FLOWLBL=(\d{1,7}) )PROTO=(?:"
-    r"(TCP) SPT=(\d{1,5}) DPT=(\d{1,5}) (?:SEQ=(\d{1,10}) ACK=(\d{1,10}) )?"
-    r"WINDOW=(\d{1,5}) RES=(0x[0-9a-f]{2}) ((?:[A-Z]{2,3} )*)URGP=(\d{1,5})"
-    r"|(UDP|UDPLITE) SPT=(\d{1,5}) DPT=(\d{1,5}) LEN=(\d{1,5})"
-    r"|(ICMP|ICMPv6) TYPE=(\d{1,3}) CODE=(\d{1,3})(?: ID=(\d{1,5}) SEQ=(\d{1,5}))?"
+    r"|TC=(\d{1,3}+) HOPLIMIT=(\d{1,3}+) FLOWLBL=(\d{1,7}+) )PROTO=(?:"
+    r"(TCP) SPT=(\d{1,5}+) DPT=(\d{1,5}+) (?:SEQ=(\d{1,10}+) ACK=(\d{1,10}+) )?"
+    r"WINDOW=(\d{1,5}+) RES=(0x[0-9a-f]{2}) ((?>[A-Z]{2,3} )*+)URGP=(\d{1,5}+)"
+    r"|(UDP|UDPLITE) SPT=(\d{1,5}+) DPT=(\d{1,5}+) LEN=(\d{1,5}+)"
+    r"|(ICMP|ICMPv6) TYPE=(\d{1,3}+) CODE=(\d{1,3}+)"
+    r"(?: ID=(\d{1,5}+) SEQ=(\d{1,5}+))?"
     r") ?"
 )
 
@@ -109,17 +112,17 @@ def parse(envelope: Envelope) -> ParsedEvent:
     if whole:
         extra["prefix"] = whole
 
-    body = msg[start:]
-    if not body.isascii():
+    # str.isascii costs nothing: the string knows whether it is ASCII.
+    if not msg.isascii() and not msg[start:].isascii():
         raise ParseError("netfilter: non-ASCII text after IN=")
-    match = _COMMON_RE.fullmatch(body)
+    match = _COMMON_RE.fullmatch(msg, start)
     if match is not None:
         event = _common(match, envelope, rule, action)
         if event is not None:
             return event
 
     interface, way, version, protocol, src, dst, sport, dport, flags, length = (
-        read_packet(body, extra)
+        read_packet(msg[start:], extra)
     )
     return ParsedEvent(
         envelope.occurred_at,

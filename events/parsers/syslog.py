@@ -53,7 +53,7 @@ _RFC5424_HEADERS: dict[str, tuple[str, datetime, bool, str, str, dict, bool]] = 
 
 # One or more SD-ELEMENTs with no space between them; inside a value only
 # '"', '\' and ']' are escaped (RFC 5424 section 6.3.3).
-_SD_RE = re.compile(r'(?:\[[^\s="\]]+(?: [^\s="\]]+="(?:[^"\\]|\\.)*")*\])+')
+_SD_RE = re.compile(r'(?:\[[^\s="\]]+(?: [^\s="\]]+="[^"\\]*(?:\\.[^"\\]*)*")*\])+')
 
 # "Mmm dd hh:mm:ss" with the day space- or zero-padded or not padded at all,
 # and a year either before the clock (network gear) or after it. Group 1 is

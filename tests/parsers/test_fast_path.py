@@ -1,4 +1,5 @@
-"""The one-pass reading of IPv4 TCP/UDP lines agrees with the column walk."""
+"""The one-pass reading of IPv4 TCP, UDP and ICMP echo lines agrees with the
+column walk."""
 
 from copy import deepcopy
 from datetime import UTC, datetime
@@ -23,6 +24,11 @@ TCP = (
 UDP = (
     "5,,,1000000103,igb0,match,pass,out,4,0x0,,64,1,0,none,17,udp,76,"
     "192.0.2.1,192.0.2.2,123,123,56"
+)
+
+ICMP = (
+    "176,,,1520797901,igb1.10,match,pass,in,4,0x0,,64,62096,0,DF,1,icmp,84,"
+    "198.51.100.30,203.0.113.105,request,37728,164"
 )
 
 
@@ -64,7 +70,7 @@ def test_every_golden_line_reads_the_same_both_ways(line):
 
 
 def test_the_common_shapes_take_the_fast_path():
-    for msg in (TCP, UDP):
+    for msg in (TCP, UDP, ICMP):
         fast, walk = both_ways(msg)
         assert fast is not None
         assert fast == walk
@@ -92,6 +98,10 @@ ODD = st.sampled_from(
         "SZ",
         "0x10",
         "(null)",
+        "request",
+        "reply",
+        "unreach",
+        "datalength=8",
     ]
 )
 
@@ -102,7 +112,7 @@ ODD = st.sampled_from(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(base=st.sampled_from([TCP, UDP]), data=st.data())
+@given(base=st.sampled_from([TCP, UDP, ICMP]), data=st.data())
 def test_any_column_changed_reads_the_same_both_ways(base, data):
     cols = base.split(",")
     for _ in range(data.draw(st.integers(1, 3))):
