@@ -51,9 +51,12 @@ _MICROSECONDS = {f"{n:03}": timedelta(microseconds=n) for n in range(1000)}
 # Cleared when full.
 _RFC5424_HEADERS: dict[str, tuple[str, datetime, bool, str, str, dict, bool]] = {}
 
-# One or more SD-ELEMENTs with no space between them; inside a value only
-# '"', '\' and ']' are escaped (RFC 5424 section 6.3.3).
-_SD_RE = re.compile(r'(?:\[[^\s="\]]+(?: [^\s="\]]+="[^"\\]*(?:\\.[^"\\]*)*")*\])+')
+# One or more SD-ELEMENTs with no space between them, then the space before
+# MSG or the end; inside a value only '"', '\' and ']' are escaped (RFC 5424
+# section 6.3.3). Group 1 is SD.
+_SD_RE = re.compile(
+    r'((?:\[[^\s="\]]+(?: [^\s="\]]+="[^"\\]*(?:\\.[^"\\]*)*")*\])++)(?: |\Z)'
+)
 
 # "Mmm dd hh:mm:ss" with the day space- or zero-padded or not padded at all,
 # and a year either before the clock (network gear) or after it. Group 1 is
@@ -89,6 +92,8 @@ _HEADER_SPAN = 128
 _PRI_VALUES = {str(value): value for value in range(192)}
 _BSD_ISO_RE = re.compile(rf"({_RFC3339})(?: +|$)")
 
+# What follows a nil SD: the space before MSG, or the end.
+_NIL_SD_ENDS = (" ", "")
 # First characters of MSG that _clean_msg removes.
 _MSG_CLEANUP = (" ", "\ufeff")
 
@@ -362,15 +367,17 @@ def _remember_rfc5424(
 
 def _structured_data(rest: str, extra: dict) -> str:
     """Move SD from ``rest`` (after MSGID) to ``extra``; return MSG."""
-    if rest[:2] == "- " or rest == "-":
-        rest = rest[2:]
-    elif rest[:1] == "[":
+    first = rest[:1]
+    if first == "-":
+        if rest[1:2] in _NIL_SD_ENDS:
+            rest = rest[2:]
+    elif first == "[":
         sd = _SD_RE.match(rest)
         # A bracket that is not a well-formed SD (``[UFW BLOCK] IN=...``)
         # means the sender left SD out: read SD as nil, the rest as MSG.
-        if sd is not None and rest[sd.end() : sd.end() + 1] in (" ", ""):
-            extra["sd"] = sd[0]
-            rest = rest[sd.end() + 1 :]
+        if sd is not None:
+            extra["sd"] = sd[1]
+            rest = rest[sd.end() :]
     if rest[:1] in _MSG_CLEANUP:
         rest = _clean_msg(rest)
     return rest
