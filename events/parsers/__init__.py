@@ -27,7 +27,8 @@ __all__ = [
 Sniff = Callable[[Envelope], bool]
 Parse = Callable[[Envelope], ParsedEvent]
 
-_TRAILERS = (b"\x00", b"\r", b"\n")
+# The last bytes of transport trailers: NUL, CR, LF.
+_TRAILERS = frozenset(b"\x00\r\n")
 
 _FORMATS: dict[str, tuple[Sniff, Parse]] = {}
 # Distinct (sniff, parse) pairs in registration order, tried by "auto".
@@ -73,14 +74,18 @@ def parse_message(
             return ParseFailure(f"unknown log format {log_format!r:.40}")
 
     # Transport trailers (FORMATS.md 2.7): trailing NULs, then CR/LF.
-    if raw[-1:] in _TRAILERS:
+    if raw and raw[-1] in _TRAILERS:
         raw = raw.rstrip(b"\x00").rstrip(b"\r\n")
     if not raw:
         return ParseFailure("empty message")
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")
 
     envelope = None
     try:
-        envelope = parse_envelope(raw.decode("utf-8", "replace"), received_at, tz)
+        envelope = parse_envelope(text, received_at, tz)
         if not envelope.msg:
             return ParseFailure("empty message", envelope.hostname)
         if chosen is not None:

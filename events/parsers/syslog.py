@@ -297,11 +297,13 @@ def _rfc5424(
                 pos += 7
         if pos > 0 and text.startswith(tail, pos):
             extra = dict(extra)
-            msg = text[pos + len(tail) :]
-            if not nil_sd:
-                msg = _structured_data(msg, extra)
-            elif msg[:1] in _MSG_CLEANUP:
-                msg = _clean_msg(msg)
+            pos += len(tail)
+            if nil_sd:
+                msg = text[pos:]
+                if msg[:1] in _MSG_CLEANUP:
+                    msg = _clean_msg(msg)
+            else:
+                msg = _structured_data(text, pos, extra)
             return Envelope(occurred_at, False, hostname, app, msg, extra, tz)
 
     match = _RFC5424_RE.match(text)
@@ -325,7 +327,7 @@ def _rfc5424(
     end = match.end()
     if not inferred and text[end - 1 : end] == " ":
         _remember_rfc5424(text, second_end, end, occurred_at, hostname, app, extra)
-    msg = _structured_data(text[end:], extra)
+    msg = _structured_data(text, end, extra)
     return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
 
 
@@ -365,22 +367,23 @@ def _remember_rfc5424(
     )
 
 
-def _structured_data(rest: str, extra: dict) -> str:
-    """Move SD from ``rest`` (after MSGID) to ``extra``; return MSG."""
-    first = rest[:1]
+def _structured_data(text: str, pos: int, extra: dict) -> str:
+    """Move SD, at ``pos`` after MSGID's space, to ``extra``; return MSG."""
+    first = text[pos : pos + 1]
     if first == "-":
-        if rest[1:2] in _NIL_SD_ENDS:
-            rest = rest[2:]
+        if text[pos + 1 : pos + 2] in _NIL_SD_ENDS:
+            pos += 2
     elif first == "[":
-        sd = _SD_RE.match(rest)
+        sd = _SD_RE.match(text, pos)
         # A bracket that is not a well-formed SD (``[UFW BLOCK] IN=...``)
         # means the sender left SD out: read SD as nil, the rest as MSG.
         if sd is not None:
             extra["sd"] = sd[1]
-            rest = rest[sd.end() :]
-    if rest[:1] in _MSG_CLEANUP:
-        rest = _clean_msg(rest)
-    return rest
+            pos = sd.end()
+    msg = text[pos:]
+    if msg[:1] in _MSG_CLEANUP:
+        msg = _clean_msg(msg)
+    return msg
 
 
 def _other_header(
