@@ -33,23 +33,31 @@ _TRAILERS = frozenset(b"\x00\r\n")
 _FORMATS: dict[str, tuple[Sniff, Parse]] = {}
 # Distinct (sniff, parse) pairs in registration order, tried by "auto".
 _SNIFFERS: list[tuple[Sniff, Parse]] = []
+# Syslog tag -> the parse function of the format that owns it.
+_TAGGED: dict[str, Parse] = {}
 
 logger = logging.getLogger(__name__)
 
 
-def register_format(name: str, sniff: Sniff, parse: Parse) -> None:
+def register_format(
+    name: str, sniff: Sniff, parse: Parse, tags: tuple[str, ...] = ()
+) -> None:
     """Make ``name`` a valid ``log_format`` and let "auto" try ``sniff``.
 
     ``parse`` receives the envelope and raises ParseError for input it
     rejects. Formats registered first are sniffed first; a pair already
-    registered under another name is sniffed only once.
+    registered under another name is sniffed only once. A message whose
+    syslog tag (APP-NAME) is one of ``tags`` goes to ``parse`` without
+    sniffing: the tag names the program that wrote it.
     """
     _FORMATS[name] = (sniff, parse)
     if (sniff, parse) not in _SNIFFERS:
         _SNIFFERS.append((sniff, parse))
+    for tag in tags:
+        _TAGGED[tag] = parse
 
 
-register_format("pfsense", filterlog.sniff, filterlog.parse)
+register_format("pfsense", filterlog.sniff, filterlog.parse, ("filterlog",))
 register_format("opnsense", filterlog.sniff, filterlog.parse)
 register_format("netfilter", netfilter.sniff, netfilter.parse)
 register_format("yamaha-rtx", rtx.sniff, rtx.parse)
@@ -90,6 +98,9 @@ def parse_message(
             return ParseFailure("empty message", envelope.hostname)
         if chosen is not None:
             return chosen[1](envelope)
+        tagged = _TAGGED.get(envelope.app)
+        if tagged is not None:
+            return tagged(envelope)
         for sniff, parse in _SNIFFERS:
             if sniff(envelope):
                 return parse(envelope)
