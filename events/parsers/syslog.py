@@ -133,15 +133,18 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     # Where the header starts after a PRI; 0 without one (or with a PRI
     # missing its ">", which the patterns below then fail to match).
     start = 0
+    # "<PRI>1 " can only start an RFC 5424 header. One search finds a PRI's
+    # end followed by "1 "; _rfc5424 reads the header only if that end is
+    # the PRI's (its pattern and its cache keys start with a whole PRI).
     if text[:1] == "<":
-        start = text.find(">", 1, 5) + 1
-        # "<PRI>1 " can only start an RFC 5424 header.
-        if text[start : start + 2] == "1 ":
-            envelope = _rfc5424(text, start, received_at, tz)
-            if envelope is None:
+        version = text.find(">1 ", 1, 7) + 1
+        if version > 0:
+            envelope = _rfc5424(text, version, received_at, tz)
+            if envelope is not None:
+                return envelope
+            if ">" not in text[1 : version - 1]:
                 _read_pri(text)  # An invalid PRI is the error to report.
                 raise ParseError("invalid RFC 5424 header")
-            return envelope
 
     # A header read before is found with one lookup: the branches below that
     # keep one are the only ones a text starting with it can take, and
@@ -167,6 +170,10 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
                 dict(cached[6]),
                 tz,
             )
+
+    # Where the header starts after a PRI; 0 without one (or with a PRI
+    # missing its ">", which the patterns below then fail to match).
+    start = text.find(">", 1, 5) + 1 if text[:1] == "<" else 0
 
     # Every BSD stamp starts with a month name right after the PRI, and an
     # RFC 3339 stamp or RFC 5424 version with a digit; anything else after
