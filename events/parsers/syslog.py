@@ -130,9 +130,6 @@ def parse_envelope(text: str, received_at: datetime, tz: tzinfo) -> Envelope:
     BSD stamps and kept in the envelope. Leading spaces and a UTF-8 BOM are
     removed from MSG. An empty MSG is returned as "", not rejected.
     """
-    # Where the header starts after a PRI; 0 without one (or with a PRI
-    # missing its ">", which the patterns below then fail to match).
-    start = 0
     # "<PRI>1 " can only start an RFC 5424 header. One search finds a PRI's
     # end followed by "1 "; _rfc5424 reads the header only if that end is
     # the PRI's (its pattern and its cache keys start with a whole PRI).
