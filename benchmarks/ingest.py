@@ -27,6 +27,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from benchmarks.parse import print_real_lines  # noqa: E402
 from benchmarks.scratch import create_database, scratch_url, setup_django  # noqa: E402
 
 TCP_TEMPLATE = (
@@ -164,6 +165,7 @@ def main() -> None:
     print("\nparse, median microseconds per line")
     for family, micros in bench.run(options.parse_iterations):
         print(f"  {family:<40} {micros:6.2f} us")
+    print_real_lines(bench.run_real_lines())
 
     device = Device.objects.create(name="benchmark", log_format="pfsense")
     DeviceAddress.objects.create(device=device, address="127.0.0.1")

@@ -17,6 +17,7 @@ or two.
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -63,6 +64,16 @@ def main() -> None:
         print(f"parse, median microseconds per line ({kind} time)")
         for family, micros in bench.run(options.iterations, clock):
             print(f"  {family:<40} {micros:6.2f} us")
+        print_real_lines(bench.run_real_lines(clock=clock))
+
+
+def print_real_lines(micros: list[float]) -> None:
+    """Print the spread of ``bench.run_real_lines``'s figures."""
+    print(
+        f"  real pfSense/OPNsense lines ({len(micros)} filter lines): "
+        f"median {statistics.median(micros):.2f} us, "
+        f"slowest {micros[-1]:.2f} us"
+    )
 
 
 def repeat(index: int, count: int) -> None:

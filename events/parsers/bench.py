@@ -12,12 +12,17 @@ warm-up round before any is measured. Nothing is printed here.
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from events.parsers import parse_message
+from events.parsers import ParsedEvent, parse_message
 
 BATCH = 1000
+
+# Real pfSense and OPNsense lines bundled for the tests (see its README).
+SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "tests" / "data" / "logs"
+PF_LOGS = ("pfsense-bsd.log", "pfsense-rfc5424.log", "opnsense-mixed.log")
 
 _CSV_TCP = (
     "146,,,1535324496,igb1.12,match,block,in,4,0x0,,63,12617,0,DF,6,tcp,60,"
@@ -124,3 +129,35 @@ def run(
         (name, round(statistics.median(family), 2))
         for (name, _raw), family in zip(SAMPLES, averages, strict=True)
     ]
+
+
+def run_real_lines(
+    rounds: int = 5, clock: Callable[[], int] = time.thread_time_ns
+) -> list[float]:
+    """Return the microseconds per message of each real pfSense/OPNsense line.
+
+    The lines are those of ``PF_LOGS`` that parse to an event; each figure
+    is the median of ``rounds`` batch means, the lines taking turns as in
+    ``run``. Each line counts as received a second after the time it says,
+    as from a live sender (the files span several years). Sorted, fastest
+    first.
+    """
+    tz = ZoneInfo("America/Chicago")
+    lines = []
+    for name in PF_LOGS:
+        for raw in (SAMPLE_LOGS / name).read_bytes().splitlines():
+            result = parse_message(raw, received_at=datetime.now(UTC), tz=tz)
+            if isinstance(result, ParsedEvent):
+                lines.append((raw, result.occurred_at + timedelta(seconds=1)))
+    for raw, received_at in lines:
+        for _ in range(BATCH):
+            parse_message(raw, received_at=received_at, tz=tz)
+
+    averages: list[list[float]] = [[] for _ in lines]
+    for _ in range(rounds):
+        for (raw, received_at), line in zip(lines, averages, strict=True):
+            start = clock()
+            for _ in range(BATCH):
+                parse_message(raw, received_at=received_at, tz=tz)
+            line.append((clock() - start) / BATCH / 1000)
+    return sorted(statistics.median(line) for line in averages)
