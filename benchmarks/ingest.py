@@ -27,7 +27,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from benchmarks.parse import print_real_lines  # noqa: E402
+from benchmarks.parse import interpreter, print_real_lines  # noqa: E402
 from benchmarks.scratch import create_database, scratch_url, setup_django  # noqa: E402
 
 TCP_TEMPLATE = (
@@ -162,6 +162,7 @@ def main() -> None:
     print(
         f"database: {connection.vendor} (scratch: {connection.settings_dict['NAME']})"
     )
+    print(interpreter())
     print("\nparse, median microseconds per line")
     for family, micros in bench.run(options.parse_iterations):
         print(f"  {family:<40} {micros:6.2f} us")
