@@ -73,9 +73,9 @@ def main() -> None:
 def interpreter() -> str:
     """Name the Python running this: parse figures depend on its build.
 
-    A build with profile-guided optimisation and LTO (Debian's and
-    Ubuntu's packages, python.org's binaries) parses about a fifth faster
-    than a plain source build, such as pyenv's default.
+    A build with profile-guided optimisation and LTO, such as Debian's
+    ``python3`` package, parses about a fifth faster than a plain source
+    build, such as pyenv's default.
     """
     return f"Python {platform.python_version()} from {sys.base_prefix}"
 
