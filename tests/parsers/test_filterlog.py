@@ -1163,3 +1163,22 @@ def test_registered_format_is_sniffed_and_named(monkeypatch):
     named = parse_message(raw, received_at=RECEIVED, tz=UTC, log_format="hello")
 
     assert auto.rule == named.rule == "HELLO"
+
+
+def test_a_tag_sends_its_messages_to_its_format_without_sniffing(monkeypatch):
+    def parse(envelope):
+        return ParsedEvent(envelope.occurred_at, rule=envelope.app)
+
+    monkeypatch.setattr(parsers, "_FORMATS", dict(parsers._FORMATS))
+    monkeypatch.setattr(parsers, "_SNIFFERS", list(parsers._SNIFFERS))
+    monkeypatch.setattr(parsers, "_TAGGED", dict(parsers._TAGGED))
+    parsers.register_format("tagged", lambda envelope: False, parse, ("mytag",))
+    csv = "5,,,1000000103,igb0,match,pass,out,4,0x0,,64,1,0,none,17,udp,76"
+    tagged = f"<134>{STAMP} fw mytag: {csv}".encode()
+    untagged = f"<134>{STAMP} fw other: {csv}".encode()
+
+    # The CSV alone would be sniffed as filterlog (and found cut short).
+    assert parse_message(tagged, received_at=RECEIVED, tz=UTC).rule == "mytag"
+    assert isinstance(
+        parse_message(untagged, received_at=RECEIVED, tz=UTC), ParseFailure
+    )
