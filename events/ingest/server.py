@@ -5,13 +5,21 @@ asyncio datagram endpoint loses most datagrams at firewall rates, see
 DESIGN.md); each TCP connection gets a thread. Receivers parse, then hand
 messages to a bounded queue: a full queue makes TCP stop reading (the
 sender waits, nothing is lost) and makes UDP drop and count.
+
+At shutdown every receiver first reads what its socket already holds:
+datagrams the kernel accepted, bytes a TCP sender has handed over,
+connections waiting to be accepted. Only what is still unread after
+``DRAIN_SECONDS`` is lost, and TCP counts it.
 """
 
+import fcntl
 import ipaddress
 import logging
 import os
 import queue
 import socket
+import struct
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 UDP_READ_BYTES = 65_535  # the largest UDP payload, so nothing is cut
 POLL_SECONDS = 0.5
+# At shutdown, receivers read what their sockets hold for at most this
+# long; a socket that stays quiet this long holds nothing more.
+DRAIN_SECONDS = 2.0
+DRAIN_QUIET_SECONDS = 0.1
 # Refused TCP connections are logged at most this often, with a count.
 REFUSAL_LOG_SECONDS = 60.0
 
@@ -142,6 +154,7 @@ class SyslogListener:
             flush_seconds=flush_seconds,
         )
         self.stopping = threading.Event()
+        self.drain_deadline = float("inf")
         self.udp_sockets: list[socket.socket] = []
         self.tcp_sockets: list[socket.socket] = []
         self.threads: list[threading.Thread] = []
@@ -200,7 +213,8 @@ class SyslogListener:
         return found
 
     def stop(self) -> None:
-        """Stop reading, write what was read, and spool what cannot be."""
+        """Read what the sockets hold, write it, and spool what cannot be."""
+        self.drain_deadline = time.monotonic() + DRAIN_SECONDS
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=5)
@@ -316,6 +330,11 @@ class SyslogListener:
         return sock
 
     def _udp_loop(self, sock: socket.socket) -> None:
+        """Read datagrams until shutdown, then those the socket still holds.
+
+        A full queue drops a datagram while running; at shutdown it is kept
+        for the writer instead, as the sender can no longer be slowed.
+        """
         peers: dict[str, str] = {}
         while not self.stopping.is_set():
             try:
@@ -323,16 +342,35 @@ class SyslogListener:
             except TimeoutError:
                 continue
             except OSError:
-                break
-            received_at = datetime.now(UTC)
-            peer = peers.get(address[0]) or peers.setdefault(
-                address[0], normalize_peer(address[0])
-            )
-            for item in self._receive([data], peer, "udp", received_at):
-                try:
-                    self.items.put_nowait(item)
-                except queue.Full:
-                    self.counters.drop("udp", "queue_full", key=device_key(item))
+                return
+            self._datagram(data, address, peers)
+
+        sock.settimeout(DRAIN_QUIET_SECONDS)
+        while time.monotonic() < self.drain_deadline:
+            try:
+                data, address = sock.recvfrom(UDP_READ_BYTES)
+            except OSError:  # TimeoutError included: nothing more is waiting.
+                return
+            self._datagram(data, address, peers)
+        host, port = sock.getsockname()[:2]
+        logger.warning(
+            "stopped reading UDP at shutdown with datagrams possibly unread addr=%s",
+            format_endpoint(host, port),
+        )
+
+    def _datagram(self, data: bytes, address: tuple, peers: dict[str, str]) -> None:
+        received_at = datetime.now(UTC)
+        peer = peers.get(address[0]) or peers.setdefault(
+            address[0], normalize_peer(address[0])
+        )
+        for item in self._receive([data], peer, "udp", received_at):
+            if self.stopping.is_set():
+                self._put_waiting(item)
+                continue
+            try:
+                self.items.put_nowait(item)
+            except queue.Full:
+                self.counters.drop("udp", "queue_full", key=device_key(item))
 
     def _receive(
         self, messages: list[bytes], peer: str, transport: str, received_at: datetime
@@ -369,17 +407,33 @@ class SyslogListener:
     # TCP
 
     def _accept_loop(self, server: socket.socket) -> None:
+        """Accept connections until shutdown, then read those still waiting.
+
+        A connection the kernel completed before shutdown may already hold
+        messages; it is read to its end here, in this thread.
+        """
         while not self.stopping.is_set():
             try:
                 conn, address = server.accept()
             except TimeoutError:
                 continue
             except OSError:
-                break
+                return
             if not self.connections.acquire(blocking=False):
                 self._refuse_connection(conn, address)
                 continue
             self._spawn(self._tcp_connection, conn, address, name="tcp-conn")
+
+        server.settimeout(0)
+        while time.monotonic() < self.drain_deadline:
+            try:
+                conn, address = server.accept()
+            except OSError:  # BlockingIOError included: none is waiting.
+                return
+            if self.connections.acquire(blocking=False):
+                self._tcp_connection(conn, address)
+            else:
+                self._refuse_connection(conn, address)
 
     def _refuse_connection(self, conn: socket.socket, address: tuple) -> None:
         """Close a connection over the limit; count it, warn once a minute."""
@@ -404,28 +458,14 @@ class SyslogListener:
 
         A connection that brings nothing for ``tcp_idle_seconds`` is closed
         so that idle holders cannot keep real senders out; a syslog sender
-        reconnects when it next has something to say.
+        reconnects when it next has something to say. At shutdown the
+        stream is read until it is quiet (see ``_drain_stream``).
         """
         peer = normalize_peer(address[0])
         deframer = StreamDeframer(self.max_message_bytes)
-        conn.settimeout(POLL_SECONDS)
-        last_data = time.monotonic()
         try:
-            while not self.stopping.is_set():
-                try:
-                    chunk = conn.recv(65_536)
-                except TimeoutError:
-                    if time.monotonic() - last_data > self.tcp_idle_seconds:
-                        logger.info("closing idle connection peer=%s", peer)
-                        self._tcp_messages(deframer.finish(), peer)
-                        break
-                    continue
-                last_data = time.monotonic()
-                if not chunk:
-                    self._tcp_messages(deframer.finish(), peer)
-                    break
-                self._tcp_messages(deframer.feed(chunk), peer)
-                self._tcp_truncated(deframer, peer)
+            if self._read_stream(conn, deframer, peer):
+                self._drain_stream(conn, deframer, peer)
         except FramingError as error:
             logger.warning("closing connection peer=%s error=%s", peer, error)
             self.counters.drop("tcp", "bad_frame", key=peer)
@@ -434,6 +474,64 @@ class SyslogListener:
         finally:
             conn.close()
             self.connections.release()
+
+    def _read_stream(
+        self, conn: socket.socket, deframer: StreamDeframer, peer: str
+    ) -> bool:
+        """Read frames until the stream ends; return True when stopping."""
+        conn.settimeout(POLL_SECONDS)
+        last_data = time.monotonic()
+        while not self.stopping.is_set():
+            try:
+                chunk = conn.recv(65_536)
+            except TimeoutError:
+                if time.monotonic() - last_data > self.tcp_idle_seconds:
+                    logger.info("closing idle connection peer=%s", peer)
+                    self._tcp_messages(deframer.finish(), peer)
+                    return False
+                continue
+            last_data = time.monotonic()
+            if not chunk:
+                self._tcp_messages(deframer.finish(), peer)
+                return False
+            self._tcp_messages(deframer.feed(chunk), peer)
+            self._tcp_truncated(deframer, peer)
+        return True
+
+    def _drain_stream(
+        self, conn: socket.socket, deframer: StreamDeframer, peer: str
+    ) -> None:
+        """Read, at shutdown, what the sender has already handed over.
+
+        Reads until the stream ends, stays quiet for DRAIN_QUIET_SECONDS or
+        the drain deadline passes; a frame left incomplete is kept as it
+        is, as when a sender closes mid-frame. Bytes still waiting after
+        that are lost: they are counted as dropped, one message per line
+        end among them (at least one), and logged.
+        """
+        conn.settimeout(DRAIN_QUIET_SECONDS)
+        while time.monotonic() < self.drain_deadline:
+            try:
+                chunk = conn.recv(65_536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            self._tcp_messages(deframer.feed(chunk), peer)
+            self._tcp_truncated(deframer, peer)
+        self._tcp_messages(deframer.finish(), peer)
+
+        waiting = _bytes_waiting(conn)
+        if waiting:
+            unread = conn.recv(waiting, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            self.counters.drop(
+                "tcp", "unread_at_shutdown", max(1, unread.count(b"\n")), key=peer
+            )
+            logger.warning(
+                "closing connection at shutdown with data unread peer=%s bytes=%d",
+                peer,
+                waiting,
+            )
 
     def _tcp_messages(self, messages: list[bytes], peer: str) -> None:
         """Parse and queue the frames completed by one read of the socket.
@@ -458,7 +556,18 @@ class SyslogListener:
         deframer.truncated.clear()
 
     def _put_waiting(self, item: Received) -> None:
-        """Queue ``item``, waiting while the queue is full (back-pressure)."""
+        """Queue ``item``, waiting while the queue is full (back-pressure).
+
+        Once stopping, a full queue sends ``item`` to the overflow list at
+        once, which the shutdown writes after the queue.
+        """
+        if self.stopping.is_set():
+            try:
+                self.items.put_nowait(item)
+            except queue.Full:
+                with self.overflow_lock:
+                    self.overflow.append(item)
+            return
         while True:
             try:
                 self.items.put(item, timeout=POLL_SECONDS)
@@ -470,3 +579,12 @@ class SyslogListener:
                     with self.overflow_lock:
                         self.overflow.append(item)
                     return
+
+
+def _bytes_waiting(conn: socket.socket) -> int:
+    """Return how many received bytes ``conn`` holds unread (0 if unknown)."""
+    try:
+        answer = fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return 0
+    return struct.unpack("i", answer)[0]

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from events.ingest.server import Endpoint, SyslogListener
+from events.ingest.server import Endpoint, SyslogListener, bind_socket
 from events.ingest.spool import write_spool
 from events.models import Device, DeviceAddress, Event, UnparsedMessage
 
@@ -241,6 +242,104 @@ def test_spooled_messages_are_written_at_start_and_the_file_removed(
 
     assert Event.objects.filter(device=gateway, received_at=moment).count() == 3
     assert not spool.exists()
+
+
+def test_tcp_lines_already_sent_at_shutdown_are_read_and_stored(
+    gateway, data_dir, tmp_path
+):
+    # A one-message queue holds the reader back, so most of the stream is
+    # still in the kernel's buffers when the listener is told to stop.
+    lines = sample_lines(data_dir, "pfsense-bsd.log") * 200
+    server = make_listener(tmp_path, udp=[], queue_size=1)
+    server.start()
+    errors = []
+
+    def send() -> None:
+        try:
+            send_tcp(server, b"".join(line + b"\n" for line in lines))
+        except OSError as error:  # reset by a listener that stopped reading
+            errors.append(error)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    wait_for(lambda: Event.objects.exists())
+    server.stop()
+    sender.join(timeout=DEADLINE_SECONDS)
+
+    assert errors == []
+    assert Event.objects.count() == len(lines)
+    assert server.counters.values["tcp", "dropped"] == 0
+
+
+def test_tcp_data_still_unread_when_the_drain_ends_is_counted(
+    gateway, data_dir, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr("events.ingest.server.DRAIN_SECONDS", 0.2)
+    line = sample_lines(data_dir, "pfsense-bsd.log")[0] + b"\n"
+    server = make_listener(tmp_path, udp=[])
+    server.start()
+    connection = socket.create_connection(address_of(server, "tcp"))
+
+    def flood() -> None:
+        # Faster than the listener parses, until the listener closes.
+        try:
+            while True:
+                connection.sendall(line * 1000)
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    wait_for(lambda: Event.objects.exists())
+    server.stop()
+    sender.join(timeout=DEADLINE_SECONDS)
+    connection.close()
+
+    dropped = server.counters.drop_reasons["unread_at_shutdown"]
+    assert dropped >= 1
+    assert server.counters.values["tcp", "dropped"] == dropped
+    assert "with data unread" in caplog.text
+
+
+def test_tcp_connection_waiting_to_be_accepted_at_shutdown_is_read(
+    gateway, data_dir, tmp_path
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+    server = make_listener(tmp_path, udp=[], tcp=[], queue_size=2)
+    listening = bind_socket(Endpoint("127.0.0.1", 0), socket.SOCK_STREAM)
+    listening.listen()
+    server.tcp_sockets.append(listening)
+    send_tcp(server, b"".join(line + b"\n" for line in lines))
+
+    # The kernel completed the connection, and holds what was sent on it,
+    # before the accept loop saw it: only the shutdown drain can read it.
+    server.drain_deadline = time.monotonic() + DEADLINE_SECONDS
+    server.stopping.set()
+    server._accept_loop(listening)
+    listening.close()
+
+    assert server.items.qsize() + len(server.overflow) == len(lines)
+    assert server.counters.values["tcp", "dropped"] == 0
+
+
+def test_datagrams_waiting_in_the_kernel_at_shutdown_are_read(
+    gateway, data_dir, tmp_path
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+    server = make_listener(tmp_path, udp=[], tcp=[], queue_size=2)
+    sock = server._open_udp(Endpoint("127.0.0.1", 0))
+    server.udp_sockets.append(sock)
+    send_udp(server, lines)
+
+    # Stopping before the loop reads anything: only the shutdown drain can
+    # read them, and a full queue must not drop them.
+    server.drain_deadline = time.monotonic() + DEADLINE_SECONDS
+    server.stopping.set()
+    server._udp_loop(sock)
+    sock.close()
+
+    assert server.items.qsize() + len(server.overflow) == len(lines)
+    assert server.counters.values["udp", "dropped"] == 0
 
 
 def database_url() -> str:
