@@ -20,13 +20,16 @@ logger = logging.getLogger(__name__)
 
 COUNTER_NAMES = ("received", "parsed", "unparsed", "stored", "dropped")
 RECEIVED, PARSED, UNPARSED, STORED, DROPPED = range(len(COUNTER_NAMES))
+# The transport of messages replayed from a saved file by ingestfile.
+FILE_TRANSPORT = "file"
 
 
 @dataclass(slots=True)
 class Received:
     """One message, parsed, waiting for the batch writer.
 
-    ``peer`` is the sender's address (None for a file import). ``raw`` is
+    ``peer`` is the sender's address (None for a file import). ``transport``
+    is "udp", "tcp" or FILE_TRANSPORT. ``raw`` is
     kept until the row is committed so that a message whose row the
     database refuses can still be kept as an UnparsedMessage.
     """

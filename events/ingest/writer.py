@@ -35,7 +35,12 @@ from django.db import DatabaseError, connection, transaction
 
 from events.fields import pack_ip
 from events.ingest.devices import DeviceDirectory
-from events.ingest.pipeline import IngestCounters, Received, device_key
+from events.ingest.pipeline import (
+    FILE_TRANSPORT,
+    IngestCounters,
+    Received,
+    device_key,
+)
 from events.models import Device, Event, UnparsedMessage
 from events.parsers.types import ParsedEvent
 from events.rollup import hours_of_rows, mark_hours
@@ -92,7 +97,8 @@ class Prepared:
     """A batch turned into rows, ready for one transaction.
 
     ``events`` and ``unparsed`` are INSERT parameters, ``seen`` the ids of
-    the devices heard from, ``rejected`` the transports of parsed events
+    the devices heard from live (a replayed file says nothing of whether a
+    device is sending now), ``rejected`` the transports of parsed events
     kept as unparsed because a value did not fit, ``statements`` the inline
     INSERTs of the events on MySQL/MariaDB (None where the cursor's
     parameters are used), ``hours`` the UTC hours the events fall in (found
@@ -488,7 +494,7 @@ class BatchWriter:
         rejected: list[str] = []
         for item in batch:
             device_id = self._device_id(item)
-            if device_id is not None:
+            if device_id is not None and item.transport != FILE_TRANSPORT:
                 seen.add(device_id)
             result = item.result
             if isinstance(result, ParsedEvent):

@@ -117,5 +117,8 @@ def parse_message(
 
 
 def _not_filter_log(envelope: Envelope) -> ParseFailure:
-    app = envelope.app or "none"
-    return ParseFailure(f"not a filter log message (app {app!r})", envelope.hostname)
+    if envelope.app:
+        reason = f"not a filter log message (app {envelope.app!r})"
+    else:
+        reason = "not a filter log message (no syslog tag)"
+    return ParseFailure(reason, envelope.hostname)

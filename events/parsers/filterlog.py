@@ -676,6 +676,8 @@ def _unfit(app: str, msg: str) -> str:
 def _not_csv(app: str, msg: str) -> str:
     if app == "filterlog":
         return f"filterlog: not a packet line ({msg!r:.40})"
+    if not app:
+        return "not a filterlog message (no syslog tag)"
     return f"not a filterlog message (app {app!r})"
 
 

@@ -28,6 +28,8 @@ def test_ingestfile_stores_events_and_keeps_non_filter_lines(data_dir):
     assert UnparsedMessage.objects.filter(device__name="opn").count() == 2
     assert Device.objects.get(name="opn").time_zone == "Asia/Tokyo"
     assert "6 lines; stored 4 events and 2 unparsed messages" in out.getvalue()
+    # A replayed file does not make the device look as if it were sending.
+    assert Device.objects.get(name="opn").last_seen_at is None
 
 
 @pytest.mark.django_db

@@ -1111,6 +1111,15 @@ def test_explicit_format_rejects_other_payload(log_format):
     assert result == ParseFailure("not a filterlog message (app 'dhcpd')", "fw")
 
 
+@pytest.mark.parametrize("log_format", ["pfsense", "opnsense"])
+def test_explicit_format_rejects_untagged_text(log_format):
+    raw = b"<134>GET / HTTP/1.0"
+
+    result = parse_message(raw, received_at=RECEIVED, tz=UTC, log_format=log_format)
+
+    assert result == ParseFailure("not a filterlog message (no syslog tag)")
+
+
 def test_unknown_format_fails():
     raw = f"<134>{STAMP} filterlog[1]: {UDP_DNS}".encode()
 
@@ -1124,7 +1133,7 @@ def test_binary_garbage_fails():
 
     result = parse_message(raw, received_at=RECEIVED, tz=UTC)
 
-    assert result == ParseFailure("not a filter log message (app 'none')")
+    assert result == ParseFailure("not a filter log message (no syslog tag)")
 
 
 def test_extra_is_json_safe():

@@ -273,7 +273,7 @@ def test_sample_line_sniffed_by_auto(raw, expected):
     if isinstance(expected, ParseFailure) and "MAC filter" not in expected.reason:
         # Only the MAC filter line looks like RTX; the rest are some other
         # sender's non-filter lines as far as sniffing can tell.
-        assert result == ParseFailure("not a filter log message (app 'none')")
+        assert result == ParseFailure("not a filter log message (no syslog tag)")
     else:
         assert_result(result, expected)
 

@@ -16,10 +16,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from events.ingest.devices import DeviceDirectory, DeviceProfile
-from events.ingest.pipeline import IngestCounters, handle_message
+from events.ingest.pipeline import FILE_TRANSPORT, IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
 from events.models import Device, validate_time_zone
 from fwsiem.progress import progress_bar
+from geo import index as geo_index
 
 
 class Command(BaseCommand):
@@ -51,6 +52,9 @@ class Command(BaseCommand):
             device, log_format=format or device.log_format, is_enabled=True
         )
 
+        # Loaded before the progress bar starts, so its log line is not
+        # printed into the bar.
+        geo_index.current_index()
         counters = IngestCounters()
         writer = BatchWriter(
             queue.Queue(),
@@ -66,8 +70,8 @@ class Command(BaseCommand):
         rate = lines / seconds if seconds else 0.0
         # Parsed events whose values the database refused are kept as
         # unparsed messages too, with the database's reason.
-        kept_unparsed = counters.get("file", "unparsed") + counters.get(
-            "file", "refused"
+        kept_unparsed = counters.get(FILE_TRANSPORT, "unparsed") + counters.get(
+            FILE_TRANSPORT, "refused"
         )
         return _(
             "%(path)s: %(lines)d lines; stored %(events)d events and "
@@ -76,7 +80,7 @@ class Command(BaseCommand):
         ) % {
             "path": source.name,
             "lines": lines,
-            "events": counters.get("file", "stored") - kept_unparsed,
+            "events": counters.get(FILE_TRANSPORT, "stored") - kept_unparsed,
             "unparsed": kept_unparsed,
             "seconds": seconds,
             "rate": rate,
@@ -119,11 +123,11 @@ class Command(BaseCommand):
                 item = handle_message(
                     message,
                     peer=None,
-                    transport="file",
+                    transport=FILE_TRANSPORT,
                     received_at=datetime.now(UTC),
                     profile=profile,
                 )
-                counters.add("file", "received")
+                counters.add(FILE_TRANSPORT, "received")
                 counters.count_result(item)
                 batch.append(item)
                 if len(batch) >= writer.batch_size:
