@@ -43,7 +43,13 @@ from events.admin_paging import (
 from events.display import visible, visible_bytes
 from events.exporting import EventResource, exceeds_limit, export_row_limit
 from events.health import DeviceHealth, device_health
-from events.models import Device, DeviceAddress, Event, UnparsedMessage
+from events.models import (
+    Device,
+    DeviceAddress,
+    Event,
+    ImportedFile,
+    UnparsedMessage,
+)
 from events.reparse import reparse
 from events.search import SearchError, parse_search
 
@@ -72,6 +78,16 @@ class DeviceAddressInline(admin.TabularInline):
     extra = 1
 
 
+class ImportedFileInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The files ``ingestfile`` imported for the device, newest first."""
+
+    model = ImportedFile
+    fields = ["name", "imported_at", "lines", "events", "unparsed", "size", "sha256"]
+    readonly_fields = fields
+    ordering = ["-imported_at"]
+    extra = 0
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     list_display = [
@@ -86,7 +102,7 @@ class DeviceAdmin(admin.ModelAdmin):
     list_filter = ["log_format", "is_enabled"]
     search_fields = ["name", "hostname", "addresses__address"]
     readonly_fields = ["last_seen_at", "created_at"]
-    inlines = [DeviceAddressInline]
+    inlines = [DeviceAddressInline, ImportedFileInline]
     fieldsets = [
         (
             None,

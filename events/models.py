@@ -323,6 +323,42 @@ class UnparsedMessage(models.Model):
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.reason}"
 
 
+class ImportedFile(models.Model):
+    """A saved log file that ``ingestfile`` read to its end.
+
+    ``sha256`` is the digest of the file's bytes: a file with the same
+    bytes is refused for the same device unless asked again, so a replay
+    run twice does not count every event twice. Counts are those of the
+    last import.
+    """
+
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.CASCADE,
+        related_name="imported_files",
+        verbose_name=_("device"),
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    lines = models.PositiveIntegerField(_("lines"))
+    events = models.PositiveIntegerField(_("events"))
+    unparsed = models.PositiveIntegerField(_("unparsed messages"))
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("imported file")
+        verbose_name_plural = _("imported files")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "sha256"], name="imported_file_once_per_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
 class IngestMinute(models.Model):
     """What the listener did with one device's messages in one minute.
 

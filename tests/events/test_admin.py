@@ -65,3 +65,46 @@ def test_device_changelist_lists_addresses(
         response = staff_client.get(reverse("admin:events_device_changelist"))
 
     assert b"127.0.0.1" in response.content
+
+
+def test_device_page_lists_imported_files_read_only(staff_client, device):
+    device.imported_files.create(
+        sha256="ab" * 32,
+        name="filter.log",
+        size=2048,
+        lines=19,
+        events=17,
+        unparsed=2,
+        imported_at=device.created_at,
+    )
+    url = reverse("admin:events_device_change", args=[device.pk])
+
+    response = staff_client.get(url)
+
+    body = response.content.decode()
+    assert "filter.log" in body
+    assert "ab" * 32 in body
+    assert 'name="imported_files-0-name"' not in body
+
+    # The form still saves with the list on it, and the record stays.
+    form = {
+        "name": "renamed",
+        "log_format": device.log_format,
+        "time_zone": device.time_zone,
+        "silent_after_minutes": device.silent_after_minutes,
+        "internal_networks": "",
+    }
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        form.update(
+            {management.add_prefix(k): v for k, v in management.initial.items()}
+        )
+        for row in formset.initial_forms:
+            form.update({row.add_prefix(k): row[k].value() or "" for k in row.fields})
+    saved = staff_client.post(url, form)
+
+    assert saved.status_code == 302
+    device.refresh_from_db()
+    assert device.name == "renamed"
+    assert device.imported_files.count() == 1

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from events.models import Device, Event, UnparsedMessage
+from events.models import Device, Event, ImportedFile, UnparsedMessage
 
 
 @pytest.mark.django_db
@@ -30,6 +30,47 @@ def test_ingestfile_stores_events_and_keeps_non_filter_lines(data_dir):
     assert "6 lines; stored 4 events and 2 unparsed messages" in out.getvalue()
     # A replayed file does not make the device look as if it were sending.
     assert Device.objects.get(name="opn").last_seen_at is None
+
+
+@pytest.mark.django_db
+def test_ingestfile_refuses_a_file_imported_before_unless_asked_again(data_dir):
+    path = str(data_dir / "logs" / "opnsense-mixed.log")
+    call_command("ingestfile", path, "--device", "opn", stdout=StringIO())
+    imported = ImportedFile.objects.get()
+
+    with pytest.raises(
+        CommandError, match=r"was imported for device opn on .* UTC \(4 events\)"
+    ):
+        call_command("ingestfile", path, "--device", "opn", stdout=StringIO())
+    assert Event.objects.count() == 4
+
+    call_command("ingestfile", path, "--device", "opn", "--again", stdout=StringIO())
+    assert Event.objects.count() == 8
+    again = ImportedFile.objects.get()
+    assert (again.sha256, again.lines, again.events, again.unparsed) == (
+        imported.sha256,
+        6,
+        4,
+        2,
+    )
+    assert again.imported_at > imported.imported_at
+
+
+@pytest.mark.django_db
+def test_ingestfile_takes_the_same_file_for_another_device_or_once_changed(
+    data_dir, tmp_path
+):
+    copy = tmp_path / "copy.log"
+    copy.write_bytes((data_dir / "logs" / "opnsense-mixed.log").read_bytes())
+    call_command("ingestfile", str(copy), "--device", "a", stdout=StringIO())
+
+    call_command("ingestfile", str(copy), "--device", "b", stdout=StringIO())
+    with copy.open("ab") as stream:
+        stream.write(b"<134>not a filter line\n")
+    call_command("ingestfile", str(copy), "--device", "a", stdout=StringIO())
+
+    assert ImportedFile.objects.filter(device__name="a").count() == 2
+    assert Event.objects.filter(device__name="b").count() == 4
 
 
 @pytest.mark.django_db

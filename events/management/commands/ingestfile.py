@@ -3,9 +3,12 @@
 Each line is one message, as the firewall wrote it to its local log or as
 it arrived over syslog. Events are attributed to ``--device`` (created with
 ``--format`` and ``--time-zone`` when it does not exist yet); ``--format``
-also overrides the device's format for this import.
+also overrides the device's format for this import. A file whose bytes
+were imported for the device before is refused unless ``--again`` is
+given (see ImportedFile).
 """
 
+import hashlib
 import queue
 import time
 from datetime import UTC, datetime
@@ -18,7 +21,7 @@ from django.utils.translation import gettext as _
 from events.ingest.devices import DeviceDirectory, DeviceProfile
 from events.ingest.pipeline import FILE_TRANSPORT, IngestCounters, handle_message
 from events.ingest.writer import BatchWriter
-from events.models import Device, validate_time_zone
+from events.models import Device, ImportedFile, validate_time_zone
 from fwsiem.progress import progress_bar
 from geo import index as geo_index
 
@@ -41,13 +44,25 @@ class Command(BaseCommand):
             "--time-zone",
             help=_("Time zone of a new device (default: FWSIEM_TIME_ZONE)."),
         )
+        parser.add_argument(
+            "--again",
+            action="store_true",
+            help=_(
+                "Import a file imported before for this device; its events "
+                "are then stored a second time."
+            ),
+        )
 
-    def handle(self, *args, path, device, format, time_zone, **options) -> str:
+    def handle(self, *args, path, device, format, time_zone, again, **options) -> str:
         source = Path(path)
         if not source.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         verbosity = options["verbosity"]
         device = self._device(device or source.name, format, time_zone, verbosity)
+        with source.open("rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        if not again:
+            self._refuse_repeat(source, device, digest)
         profile = DeviceProfile.for_device(
             device, log_format=format or device.log_format, is_enabled=True
         )
@@ -73,6 +88,19 @@ class Command(BaseCommand):
         kept_unparsed = counters.get(FILE_TRANSPORT, "unparsed") + counters.get(
             FILE_TRANSPORT, "refused"
         )
+        events = counters.get(FILE_TRANSPORT, "stored") - kept_unparsed
+        ImportedFile.objects.update_or_create(
+            device=device,
+            sha256=digest,
+            defaults={
+                "name": source.name[:255],
+                "size": source.stat().st_size,
+                "lines": lines,
+                "events": events,
+                "unparsed": kept_unparsed,
+                "imported_at": datetime.now(UTC),
+            },
+        )
         return _(
             "%(path)s: %(lines)d lines; stored %(events)d events and "
             "%(unparsed)d unparsed messages in %(seconds).1f s "
@@ -80,11 +108,30 @@ class Command(BaseCommand):
         ) % {
             "path": source.name,
             "lines": lines,
-            "events": counters.get(FILE_TRANSPORT, "stored") - kept_unparsed,
+            "events": events,
             "unparsed": kept_unparsed,
             "seconds": seconds,
             "rate": rate,
         }
+
+    def _refuse_repeat(self, source: Path, device: Device, digest: str) -> None:
+        """Raise CommandError if these bytes were imported for ``device``."""
+        earlier = ImportedFile.objects.filter(device=device, sha256=digest).first()
+        if earlier is None:
+            return
+        raise CommandError(
+            _(
+                "%(path)s was imported for device %(device)s on %(date)s "
+                "(%(events)d events). Importing it again stores its events a "
+                "second time; add --again to do so."
+            )
+            % {
+                "path": source.name,
+                "device": device.name,
+                "date": f"{earlier.imported_at:%Y-%m-%d %H:%M} UTC",
+                "events": earlier.events,
+            }
+        )
 
     def _device(self, name, log_format, time_zone, verbosity) -> Device:
         zone = time_zone or settings.TIME_ZONE
