@@ -222,6 +222,7 @@ class EventAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
             "device_name",
             "colored_action",
             "direction",
+            "interface_text",
             "protocol_text",
             source_column(request),
             country_column(request),

@@ -83,6 +83,7 @@ def test_changelist_issues_no_count_and_stays_within_its_query_budget(
     # DISTINCT over the event table at all.
     assert all("DISTINCT" not in sql.upper() for sql in event_queries(again))
     assert "more events follow" in response.content.decode()
+    assert '<td class="field-interface_text">igb0</td>' in response.content.decode()
 
 
 @pytest.mark.django_db
