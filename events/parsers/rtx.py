@@ -335,10 +335,9 @@ def _minute_to_utc(minute: str, tz: tzinfo) -> datetime:
     ):
         raise _bad_time(minute)
     try:
-        local = datetime(*map(int, fields), tzinfo=tz)
-    except ValueError:
+        return datetime(*map(int, fields), tzinfo=tz).astimezone(UTC)
+    except (ValueError, OverflowError):  # Overflow: UTC falls outside 1-9999.
         raise _bad_time(minute) from None
-    return local.astimezone(UTC)
 
 
 def _not_filter(parts: list[str], msg: str) -> str:

@@ -233,13 +233,14 @@ def _remember_header(header: str, tz: tzinfo, envelope: Envelope) -> None:
     that starts with it is then read by the pattern in the same way, as
     the pattern looks no further than the space after the tag.
     """
+    occurred_at = envelope.occurred_at
+    earliest, latest = _cache_span(occurred_at)
     if len(_HEADER_CACHE) >= _CACHE_SIZE:
         _HEADER_CACHE.clear()
-    occurred_at = envelope.occurred_at
     _HEADER_CACHE[header] = (
         tz,
-        occurred_at - _CACHE_SPAN,
-        occurred_at + _CACHE_SPAN,
+        earliest,
+        latest,
         occurred_at,
         envelope.hostname,
         envelope.app,
@@ -440,13 +441,25 @@ def _bsd_time(
     )
     if len(_STAMP_CACHE) >= _CACHE_SIZE:
         _STAMP_CACHE.clear()
-    _STAMP_CACHE[stamp] = (
-        tz,
-        occurred_at,
-        occurred_at - _CACHE_SPAN,
-        occurred_at + _CACHE_SPAN,
-    )
+    _STAMP_CACHE[stamp] = (tz, occurred_at, *_cache_span(occurred_at))
     return occurred_at
+
+
+def _cache_span(occurred_at: datetime) -> tuple[datetime, datetime]:
+    """Return the receive times for which a cached stamp's year holds.
+
+    Clipped to the range of datetime, so that a stamp in year 1 or 9999
+    is cached like any other.
+    """
+    try:
+        earliest = occurred_at - _CACHE_SPAN
+    except OverflowError:
+        earliest = datetime.min.replace(tzinfo=UTC)
+    try:
+        latest = occurred_at + _CACHE_SPAN
+    except OverflowError:
+        latest = datetime.max.replace(tzinfo=UTC)
+    return earliest, latest
 
 
 def _host_and_tag(

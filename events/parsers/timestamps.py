@@ -35,12 +35,15 @@ def rfc3339_to_utc(text: str) -> datetime:
 
     The fraction is kept to microseconds (extra digits are truncated). A leap
     second ``:60`` is read as ``:59`` because datetime cannot hold it. Raise
-    ParseError for values out of range, such as month 13.
+    ParseError for values out of range, such as month 13, and for times
+    whose UTC value falls outside years 1 to 9999.
     """
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError:
         pass
+    except OverflowError:
+        raise ParseError(_out_of_range(text)) from None
 
     # The rare spellings: lower-case "t"/"z", a leap second.
     fixed = text.upper()
@@ -50,6 +53,8 @@ def rfc3339_to_utc(text: str) -> datetime:
         return datetime.fromisoformat(fixed).astimezone(UTC)
     except ValueError:
         raise ParseError(f"invalid timestamp {text!r:.40}") from None
+    except OverflowError:
+        raise ParseError(_out_of_range(text)) from None
 
 
 def bsd_to_utc(
@@ -72,19 +77,26 @@ def bsd_to_utc(
     if year is not None:
         try:
             stamp = datetime(year, month, day, hour, minute, second, tzinfo=tz)
+            return stamp.astimezone(UTC)
         except ValueError:
             raise ParseError(_bad_stamp(month, day, clock, year)) from None
-        return stamp.astimezone(UTC)
+        except OverflowError:
+            stamp_text = _stamp_text(month, day, clock, year)
+            raise ParseError(_out_of_range(stamp_text)) from None
 
     guess = received_at.year
     try:
         stamp = datetime(guess, month, day, hour, minute, second, tzinfo=tz)
     except ValueError:
         stamp = None
-    if stamp is None or abs(stamp - received_at) > _HALF_YEAR:
-        stamp = _nearest_year(month, day, clock, received_at, tz)
-
-    return stamp.astimezone(UTC)
+    try:
+        if stamp is None or abs(stamp - received_at) > _HALF_YEAR:
+            stamp = _nearest_year(month, day, clock, received_at, tz)
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        # Only a receive time within a day of year 1 or 9999 gets here.
+        stamp_text = _stamp_text(month, day, clock, guess)
+        raise ParseError(_out_of_range(stamp_text)) from None
 
 
 def _nearest_year(
@@ -112,8 +124,19 @@ def _nearest_year(
 def _bad_stamp(
     month: int, day: int, clock: tuple[int, int, int], year: int | None
 ) -> str:
+    if year is None:
+        when = _stamp_text(month, day, clock, None)
+        return f"invalid timestamp {when} (no such date within a year of receipt)"
+    return f"invalid timestamp {_stamp_text(month, day, clock, year)}"
+
+
+def _stamp_text(
+    month: int, day: int, clock: tuple[int, int, int], year: int | None
+) -> str:
     hour, minute, second = clock
     when = f"{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
-    if year is None:
-        return f"invalid timestamp {when} (no such date within a year of receipt)"
-    return f"invalid timestamp {year}-{when}"
+    return when if year is None else f"{year:04}-{when}"
+
+
+def _out_of_range(stamp: str) -> str:
+    return f"timestamp {stamp!r:.40} is out of range in UTC (years 1 to 9999)"

@@ -533,6 +533,11 @@ FAILURES = [
         id="inspect-second-61",
     ),
     pytest.param(
+        f"{INSPECT} (0001/01/01 00:00:00)",
+        "yamaha-rtx: invalid time '0001/01/01 00:00'",
+        id="inspect-before-year-1-in-utc",
+    ),
+    pytest.param(
         f"{INSPECT} (2024-06-30 12:00:00)",
         "yamaha-rtx: invalid time '2024-06-30 12:00'",
         id="inspect-dashed-date",

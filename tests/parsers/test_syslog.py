@@ -263,6 +263,23 @@ def test_bsd_impossible_date_fails():
         envelope("<134>Apr 31 10:00:00 filterlog[1]: x")
 
 
+@pytest.mark.parametrize(
+    ("raw", "stamp"),
+    [
+        ("<134>1 9999-12-31T23:59:59-01:00 h app - - - x", "9999-12-31T23:59:59-01:00"),
+        ("<134>1 0001-01-01T00:00:00+01:00 h app - - - x", "0001-01-01T00:00:00+01:00"),
+        ("<134>9999-12-31T23:30:00-05:00 app: x", "9999-12-31T23:30:00-05:00"),
+        ("<134>Jan  1 00:00:00 0001 app: x", "0001-01-01 00:00:00"),
+    ],
+)
+def test_stamp_beyond_the_years_utc_can_hold_is_a_clear_failure(raw, stamp):
+    result = parse_message(raw.encode(), received_at=RECEIVED, tz=TOKYO)
+
+    assert result == ParseFailure(
+        f"timestamp {stamp!r} is out of range in UTC (years 1 to 9999)"
+    )
+
+
 def test_bsd_year_before_clock_is_used():
     result = envelope("<188>Oct  3 2024 13:19:33 host app: x", tz=TOKYO)
 
