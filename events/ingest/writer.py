@@ -333,8 +333,11 @@ class BatchWriter:
             self.directory.reload()
             geo_index.reload_if_changed(max_age_seconds=DEVICE_RELOAD_SECONDS)
             self.last_reload = time.monotonic()
-        except DatabaseError:
-            logger.warning("device reload failed; keeping the cached devices")
+        except DatabaseError as error:
+            logger.warning(
+                "device reload failed; keeping the cached devices error=%r",
+                str(error)[:200],
+            )
             connection.close()
 
     def write(self, batch: list[Received], prepared: "Prepared | None" = None) -> None:
@@ -343,20 +346,33 @@ class BatchWriter:
         ``prepared`` is the batch's rows built beforehand (``_prepare``);
         it serves the first attempt only. Returns early only when
         ``give_up`` is set during an outage (the listener's shutdown
-        deadline); what is left is then in ``unwritten``. Halves already
-        committed are never written twice.
+        deadline); what is left is then in ``unwritten``, and once given
+        up a failed batch goes there at once. Halves already committed are
+        never written twice. The first success after a failure is logged.
         """
         chunks = [batch]
         pause = 0.5
+        failed_at = None
         while chunks:
             chunk = chunks.pop()
             try:
                 self._write_chunk(chunk, chunks, prepared)
                 prepared = None
                 pause = 0.5
+                if failed_at is not None:
+                    logger.warning(
+                        "database available again rows=%d waited=%.1fs",
+                        len(batch),
+                        time.monotonic() - failed_at,
+                    )
+                    failed_at = None
                 continue
             except DatabaseError as error:
                 chunks.append(chunk)
+                if failed_at is None:
+                    failed_at = time.monotonic()
+                if self.give_up.is_set():
+                    break
                 logger.warning(
                     "database unavailable, retrying rows=%d pause=%.1fs error=%r",
                     sum(len(c) for c in chunks),
@@ -364,10 +380,10 @@ class BatchWriter:
                     str(error)[:200],
                 )
             if self.give_up.wait(pause):
-                for chunk in chunks:
-                    self.unwritten.extend(chunk)
-                return
+                break
             pause = min(pause * 2, RETRY_PAUSE_MAX)
+        for chunk in chunks:
+            self.unwritten.extend(chunk)
 
     def _write_chunk(
         self, chunk: list[Received], chunks: list, prepared: "Prepared | None"

@@ -88,7 +88,7 @@ def database_behind_proxy(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_writer_waits_out_a_database_outage_and_loses_nothing(
-    device, data_dir, monkeypatch
+    device, data_dir, monkeypatch, caplog
 ):
     lines = pfsense_lines(data_dir)
     writer = make_writer()
@@ -110,11 +110,13 @@ def test_writer_waits_out_a_database_outage_and_loses_nothing(
     assert not thread.is_alive()
     assert Event.objects.count() == len(lines)
     assert writer.unwritten == []
+    assert "database unavailable, retrying" in caplog.text
+    assert "database available again" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
 def test_writer_gives_up_at_shutdown_and_hands_back_the_batch(
-    device, data_dir, monkeypatch
+    device, data_dir, monkeypatch, caplog
 ):
     items = parsed_items(pfsense_lines(data_dir), device.pk)
     writer = make_writer()
@@ -130,6 +132,8 @@ def test_writer_gives_up_at_shutdown_and_hands_back_the_batch(
 
     assert writer.unwritten == items
     assert Event.objects.count() == 0
+    # Given up: no retry is announced, as none follows.
+    assert "retrying" not in caplog.text
 
 
 @pytest.mark.django_db
