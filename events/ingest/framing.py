@@ -26,8 +26,10 @@ class StreamDeframer:
     ``feed`` returns the messages completed by the chunk. A message longer
     than ``max_bytes`` under LF framing is cut to ``max_bytes`` and
     returned in ``truncated`` (the rest up to the next LF is skipped); an
-    octet count above ``max_bytes`` raises FramingError, since the stream
-    cannot be trusted to resynchronise after it.
+    octet count above ``max_bytes`` ends the framing, since the stream
+    cannot be trusted to resynchronise after it: ``feed`` still returns the
+    messages before it, and sets ``error``. The bad frame and what follows
+    stay in ``buffer``; later feeds return nothing.
     """
 
     def __init__(self, max_bytes: int = 65_536) -> None:
@@ -35,12 +37,17 @@ class StreamDeframer:
         self.buffer = bytearray()
         self.skipping = False
         self.truncated: list[bytes] = []
+        self.error: FramingError | None = None
 
     def feed(self, chunk: bytes) -> list[bytes]:
         self.buffer += chunk
         messages: list[bytes] = []
-        while self.buffer:
-            message = self._next_frame()
+        while self.buffer and self.error is None:
+            try:
+                message = self._next_frame()
+            except FramingError as error:
+                self.error = error
+                break
             if message is None:
                 break
             if message:
@@ -51,7 +58,7 @@ class StreamDeframer:
         """Return what is left when the peer closes: a frame without LF."""
         rest = bytes(self.buffer).rstrip(b"\x00\r\n")
         self.buffer.clear()
-        if self.skipping or not rest:
+        if self.skipping or self.error is not None or not rest:
             return []
         return [rest]
 

@@ -352,10 +352,16 @@ class SyslogListener:
             except OSError:  # TimeoutError included: nothing more is waiting.
                 return
             self._datagram(data, address, peers)
+
+        # Still arriving after the deadline: what the socket holds now is
+        # counted, not parsed; what comes after it is the sender's loss.
+        unread = _discard_datagrams(sock)
+        self.counters.drop("udp", "unread_at_shutdown", unread)
         host, port = sock.getsockname()[:2]
         logger.warning(
-            "stopped reading UDP at shutdown with datagrams possibly unread addr=%s",
+            "stopped reading UDP at shutdown with datagrams unread addr=%s count=%d",
             format_endpoint(host, port),
+            unread,
         )
 
     def _datagram(self, data: bytes, address: tuple, peers: dict[str, str]) -> None:
@@ -467,8 +473,17 @@ class SyslogListener:
             if self._read_stream(conn, deframer, peer):
                 self._drain_stream(conn, deframer, peer)
         except FramingError as error:
-            logger.warning("closing connection peer=%s error=%s", peer, error)
-            self.counters.drop("tcp", "bad_frame", key=peer)
+            # The bad frame and what was sent behind it are lost; counted as
+            # one message per line end among the bytes already here.
+            waiting, lines = _unread(conn)
+            lines += deframer.buffer.count(b"\n")
+            logger.warning(
+                "closing connection peer=%s error=%s unread_bytes=%d",
+                peer,
+                error,
+                len(deframer.buffer) + waiting,
+            )
+            self.counters.drop("tcp", "bad_frame", max(1, lines), key=peer)
         except OSError as error:
             logger.info("connection ended peer=%s error=%s", peer, error)
         finally:
@@ -494,8 +509,7 @@ class SyslogListener:
             if not chunk:
                 self._tcp_messages(deframer.finish(), peer)
                 return False
-            self._tcp_messages(deframer.feed(chunk), peer)
-            self._tcp_truncated(deframer, peer)
+            self._feed(deframer, chunk, peer)
         return True
 
     def _drain_stream(
@@ -517,21 +531,28 @@ class SyslogListener:
                 break
             if not chunk:
                 break
-            self._tcp_messages(deframer.feed(chunk), peer)
-            self._tcp_truncated(deframer, peer)
+            self._feed(deframer, chunk, peer)
         self._tcp_messages(deframer.finish(), peer)
 
-        waiting = _bytes_waiting(conn)
+        waiting, lines = _unread(conn)
         if waiting:
-            unread = conn.recv(waiting, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-            self.counters.drop(
-                "tcp", "unread_at_shutdown", max(1, unread.count(b"\n")), key=peer
-            )
+            self.counters.drop("tcp", "unread_at_shutdown", max(1, lines), key=peer)
             logger.warning(
                 "closing connection at shutdown with data unread peer=%s bytes=%d",
                 peer,
                 waiting,
             )
+
+    def _feed(self, deframer: StreamDeframer, chunk: bytes, peer: str) -> None:
+        """Queue the frames ``chunk`` completes; raise the framing error after.
+
+        Frames before a bad one are kept even when the bad one ends the
+        connection.
+        """
+        self._tcp_messages(deframer.feed(chunk), peer)
+        self._tcp_truncated(deframer, peer)
+        if deframer.error is not None:
+            raise deframer.error
 
     def _tcp_messages(self, messages: list[bytes], peer: str) -> None:
         """Parse and queue the frames completed by one read of the socket.
@@ -581,10 +602,35 @@ class SyslogListener:
                     return
 
 
-def _bytes_waiting(conn: socket.socket) -> int:
-    """Return how many received bytes ``conn`` holds unread (0 if unknown)."""
+def _unread(conn: socket.socket) -> tuple[int, int]:
+    """Return the received bytes ``conn`` holds unread, and their line ends.
+
+    The line ends estimate how many messages the bytes hold (octet-counted
+    frames have none). (0, 0) when the socket cannot tell.
+    """
     try:
         answer = fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        waiting = struct.unpack("i", answer)[0]
+        if not waiting:
+            return 0, 0
+        unread = conn.recv(waiting, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:
-        return 0
-    return struct.unpack("i", answer)[0]
+        return 0, 0
+    return waiting, unread.count(b"\n")
+
+
+def _discard_datagrams(sock: socket.socket) -> int:
+    """Read and count the datagrams ``sock`` holds, at most a buffer's worth.
+
+    The bound keeps a sender that never pauses from holding shutdown up.
+    """
+    sock.setblocking(False)
+    budget = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    count = 0
+    while budget > 0:
+        try:
+            budget -= len(sock.recv(UDP_READ_BYTES)) + 1
+        except OSError:  # BlockingIOError included: nothing more is waiting.
+            break
+        count += 1
+    return count

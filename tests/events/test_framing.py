@@ -78,11 +78,17 @@ def test_one_byte_at_a_time_gives_the_same_frames():
     assert messages == [FILTERLOG_5424, BSD, BSD]
 
 
-def test_absurd_octet_count_is_a_framing_error():
+def test_absurd_octet_count_ends_framing_after_the_frames_before_it():
     deframer = StreamDeframer(max_bytes=65_536)
+    bad = b"99999999 <134>Jun 30 12:34:56 x\n"
 
-    with pytest.raises(FramingError):
-        deframer.feed(b"99999999 <134>Jun 30 12:34:56 x")
+    messages = deframer.feed(BSD + b"\n" + BSD + b"\n" + bad + BSD + b"\n")
+
+    assert messages == [BSD, BSD]
+    assert isinstance(deframer.error, FramingError)
+    assert bytes(deframer.buffer) == bad + BSD + b"\n"
+    assert deframer.feed(BSD + b"\n") == []
+    assert deframer.finish() == []
 
 
 def test_oversize_lf_frame_is_cut_and_the_next_frame_is_whole():

@@ -342,6 +342,41 @@ def test_datagrams_waiting_in_the_kernel_at_shutdown_are_read(
     assert server.counters.values["udp", "dropped"] == 0
 
 
+def test_datagrams_still_waiting_when_the_drain_ends_are_counted(
+    gateway, data_dir, tmp_path, caplog
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+    server = make_listener(tmp_path, udp=[], tcp=[])
+    sock = server._open_udp(Endpoint("127.0.0.1", 0))
+    server.udp_sockets.append(sock)
+    send_udp(server, lines)
+
+    server.drain_deadline = time.monotonic()  # already over
+    server.stopping.set()
+    server._udp_loop(sock)
+    sock.close()
+
+    assert server.items.qsize() == 0
+    assert server.counters.drop_reasons["unread_at_shutdown"] == len(lines)
+    assert server.counters.values["udp", "dropped"] == len(lines)
+    assert f"count={len(lines)}" in caplog.text
+
+
+def test_frames_before_a_bad_octet_count_are_kept_and_those_after_counted(
+    listener, data_dir
+):
+    lines = sample_lines(data_dir, "pfsense-bsd.log")
+    bad = b"9999999999 <134>Jul  3 19:10:30 filterlog[1]: x"
+    payload = b"".join(line + b"\n" for line in [*lines[:3], bad, *lines[3:8]])
+
+    send_tcp(listener, payload)
+
+    wait_for(lambda: listener.counters.drop_reasons["bad_frame"])
+    wait_for(lambda: Event.objects.count() == 3)
+    # The bad frame and the five lines behind it.
+    assert listener.counters.drop_reasons["bad_frame"] == 6
+
+
 def database_url() -> str:
     """Return a URL for the test database, for a listener in a subprocess."""
     config = connection.settings_dict
