@@ -6,6 +6,7 @@ it, so a message is treated the same however it arrives.
 """
 
 import logging
+import queue
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -71,6 +72,46 @@ def device_key(item: Received) -> int | str | None:
     if item.profile.device_id is not None:
         return item.profile.device_id
     return item.peer
+
+
+class IngestQueue(queue.Queue):
+    """The queue between the receivers and the writer, bounded twice.
+
+    Full at ``maxsize`` messages, and also once the raw bytes it holds
+    reach ``max_bytes``: large messages (64 KiB of garbage each, say)
+    would otherwise let ``maxsize`` of them take gigabytes while the
+    database is away. One message is always let in, whatever its size.
+    ``qsize`` counts messages. Uses the hooks queue.Queue offers to
+    subclasses: ``_qsize`` decides "full" for ``put`` and "empty" for
+    ``get``.
+    """
+
+    def __init__(self, maxsize: int, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(maxsize)
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self.bytes = 0
+
+    def _qsize(self) -> int:
+        held = len(self.queue)
+        if held and self.bytes >= self.max_bytes:
+            return max(held, self.maxsize)
+        return held
+
+    def _put(self, item: Received) -> None:
+        self.queue.append(item)
+        self.bytes += len(item.raw)
+
+    def _get(self) -> Received:
+        item = self.queue.popleft()
+        self.bytes -= len(item.raw)
+        return item
+
+    def qsize(self) -> int:
+        with self.mutex:
+            return len(self.queue)
 
 
 class IngestCounters:

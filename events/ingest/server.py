@@ -33,6 +33,7 @@ from events.ingest.framing import FramingError, StreamDeframer
 from events.ingest.health import HealthRecorder, SocketSample, minute_of
 from events.ingest.pipeline import (
     IngestCounters,
+    IngestQueue,
     Received,
     device_key,
     handle_message,
@@ -127,6 +128,7 @@ class SyslogListener:
         tcp: list[Endpoint],
         var_dir: Path,
         queue_size: int,
+        queue_bytes: int = 128 * 1024 * 1024,
         batch_size: int,
         flush_seconds: float,
         max_message_bytes: int,
@@ -145,7 +147,7 @@ class SyslogListener:
         self.shutdown_seconds = shutdown_seconds
         self.counters = IngestCounters()
         self.directory = DeviceDirectory()
-        self.items: queue.Queue[Received] = queue.Queue(maxsize=queue_size)
+        self.items = IngestQueue(queue_size, queue_bytes)
         self.writer = BatchWriter(
             self.items,
             self.counters,

@@ -86,6 +86,8 @@ NUMBER_MAX = 2**32 - 1
 # Keys a parser may repeat in ``extra`` under a contract column's name.
 CONTRACT_KEYS = frozenset(EVENT_COLUMNS)
 RETRY_PAUSE_MAX = 10.0
+# A batch stops gathering at this many raw message bytes (see _collect).
+BATCH_MAX_BYTES = 8 * 1024 * 1024
 # One inline INSERT stays well below MariaDB's default max_allowed_packet
 # (16 MiB) even if every character took four bytes.
 STATEMENT_CHARS_MAX = 4_000_000
@@ -301,22 +303,29 @@ class BatchWriter:
             connection.close()
 
     def _collect(self) -> list[Received]:
-        """Wait for a first item, then gather until full or the time is up."""
+        """Wait for a first item, then gather until full or the time is up.
+
+        Full is ``batch_size`` messages or BATCH_MAX_BYTES of raw bytes, so
+        that batches of large messages held through an outage stay small.
+        """
         try:
             batch = [self.items.get(timeout=0.2)]
         except queue.Empty:
             return []
 
+        size = len(batch[0].raw)
         deadline = time.monotonic() + self.flush_seconds
-        while len(batch) < self.batch_size:
+        while len(batch) < self.batch_size and size < BATCH_MAX_BYTES:
             remaining = deadline - time.monotonic()
             try:
                 if remaining <= 0:
-                    batch.append(self.items.get_nowait())
+                    item = self.items.get_nowait()
                 else:
-                    batch.append(self.items.get(timeout=remaining))
+                    item = self.items.get(timeout=remaining)
             except queue.Empty:
                 break
+            batch.append(item)
+            size += len(item.raw)
         return batch
 
     def _reload_devices(self) -> None:

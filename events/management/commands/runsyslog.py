@@ -77,6 +77,7 @@ class Command(BaseCommand):
             tcp=tcp_endpoints,
             var_dir=settings.VAR_DIR,
             queue_size=settings.INGEST_QUEUE_SIZE,
+            queue_bytes=settings.INGEST_QUEUE_MB * 1024 * 1024,
             batch_size=settings.INGEST_BATCH_SIZE,
             flush_seconds=settings.INGEST_FLUSH_MS / 1000,
             max_message_bytes=settings.INGEST_MAX_MESSAGE_BYTES,
