@@ -30,9 +30,9 @@ class Received:
     """One message, parsed, waiting for the batch writer.
 
     ``peer`` is the sender's address (None for a file import). ``transport``
-    is "udp", "tcp" or FILE_TRANSPORT. ``raw`` is
-    kept until the row is committed so that a message whose row the
-    database refuses can still be kept as an UnparsedMessage.
+    is "udp", "tcp" or FILE_TRANSPORT. ``raw`` is kept until the row is
+    committed so that a message whose row the database refuses can still be
+    kept as an UnparsedMessage.
     """
 
     raw: bytes
