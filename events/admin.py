@@ -82,7 +82,16 @@ class ImportedFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The files ``ingestfile`` imported for the device, newest first."""
 
     model = ImportedFile
-    fields = ["name", "imported_at", "lines", "events", "unparsed", "size", "sha256"]
+    fields = [
+        "name",
+        "imported_at",
+        "imports",
+        "lines",
+        "events",
+        "unparsed",
+        "size",
+        "sha256",
+    ]
     readonly_fields = fields
     ordering = ["-imported_at"]
     extra = 0

@@ -328,8 +328,8 @@ class ImportedFile(models.Model):
 
     ``sha256`` is the digest of the file's bytes: a file with the same
     bytes is refused for the same device unless asked again, so a replay
-    run twice does not count every event twice. Counts are those of the
-    last import.
+    run twice does not count every event twice. ``imports`` is how many
+    times it was read; the other counts and the time are the last import's.
     """
 
     device = models.ForeignKey(
@@ -344,6 +344,7 @@ class ImportedFile(models.Model):
     lines = models.PositiveIntegerField(_("lines"))
     events = models.PositiveIntegerField(_("events"))
     unparsed = models.PositiveIntegerField(_("unparsed messages"))
+    imports = models.PositiveIntegerField(_("times imported"), default=1)
     imported_at = models.DateTimeField(_("imported at"))
 
     class Meta:

@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('lines', models.PositiveIntegerField(verbose_name='lines')),
                 ('events', models.PositiveIntegerField(verbose_name='events')),
                 ('unparsed', models.PositiveIntegerField(verbose_name='unparsed messages')),
+                ('imports', models.PositiveIntegerField(default=1, verbose_name='times imported')),
                 ('imported_at', models.DateTimeField(verbose_name='imported at')),
                 ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imported_files', to='events.device', verbose_name='device')),
             ],

@@ -53,6 +53,7 @@ def test_ingestfile_refuses_a_file_imported_before_unless_asked_again(data_dir):
         4,
         2,
     )
+    assert (imported.imports, again.imports) == (1, 2)
     assert again.imported_at > imported.imported_at
 
 
@@ -64,10 +65,33 @@ def test_ingestfile_takes_the_same_file_for_another_device_or_once_changed(
     copy.write_bytes((data_dir / "logs" / "opnsense-mixed.log").read_bytes())
     call_command("ingestfile", str(copy), "--device", "a", stdout=StringIO())
 
-    call_command("ingestfile", str(copy), "--device", "b", stdout=StringIO())
+    err = StringIO()
+    call_command(
+        "ingestfile",
+        str(copy),
+        "--device",
+        "b",
+        "--time-zone",
+        "Asia/Tokyo",
+        stdout=StringIO(),
+        stderr=err,
+    )
+    assert Device.objects.get(name="b").time_zone == "Asia/Tokyo"
+    assert err.getvalue() == ""
     with copy.open("ab") as stream:
         stream.write(b"<134>not a filter line\n")
-    call_command("ingestfile", str(copy), "--device", "a", stdout=StringIO())
+    call_command(
+        "ingestfile",
+        str(copy),
+        "--device",
+        "a",
+        "--time-zone",
+        "Asia/Tokyo",
+        stdout=StringIO(),
+        stderr=err,
+    )
+
+    assert "Device a keeps its time zone UTC" in err.getvalue()
 
     assert ImportedFile.objects.filter(device__name="a").count() == 2
     assert Event.objects.filter(device__name="b").count() == 4
@@ -97,7 +121,9 @@ def test_createadmin_generates_a_password_once(monkeypatch):
     password = first.getvalue().rsplit(": ", 1)[1].strip()
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password(password)
-    assert second.getvalue() == ""
+    assert "Administrator admin exists" in second.getvalue()
+    assert password not in second.getvalue()
+    assert get_user_model().objects.count() == 1
 
 
 @pytest.mark.django_db

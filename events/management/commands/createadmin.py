@@ -1,6 +1,6 @@
 """Create the first administrator account, once.
 
-Does nothing when a superuser exists. The password comes from
+Only says who to log in as when a superuser exists. The password comes from
 FWSIEM_ADMIN_PASSWORD, or is generated and printed this one time.
 """
 
@@ -22,9 +22,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, **options) -> None:
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
-            if options["verbosity"] > 1:
-                self.stdout.write(_("An administrator exists; nothing to do."))
+        existing = users.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing is not None:
+            if options["verbosity"] > 0:
+                self.stdout.write(
+                    _(
+                        "Administrator %(user)s exists: log in with its password "
+                        "(manage.py changepassword %(user)s sets a new one)."
+                    )
+                    % {"user": existing.get_username()}
+                )
             return
 
         password = os.environ.get("FWSIEM_ADMIN_PASSWORD") or ""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from events.ingest.devices import DeviceDirectory, DeviceProfile
@@ -89,17 +90,19 @@ class Command(BaseCommand):
             FILE_TRANSPORT, "refused"
         )
         events = counters.get(FILE_TRANSPORT, "stored") - kept_unparsed
+        record = {
+            "name": source.name[:255],
+            "size": source.stat().st_size,
+            "lines": lines,
+            "events": events,
+            "unparsed": kept_unparsed,
+            "imported_at": datetime.now(UTC),
+        }
         ImportedFile.objects.update_or_create(
             device=device,
             sha256=digest,
-            defaults={
-                "name": source.name[:255],
-                "size": source.stat().st_size,
-                "lines": lines,
-                "events": events,
-                "unparsed": kept_unparsed,
-                "imported_at": datetime.now(UTC),
-            },
+            defaults={**record, "imports": F("imports") + 1},
+            create_defaults=record,
         )
         return _(
             "%(path)s: %(lines)d lines; stored %(events)d events and "
@@ -145,6 +148,15 @@ class Command(BaseCommand):
         )
         if created and verbosity > 0:
             self.stdout.write(_("Created device %(name)s") % {"name": name})
+        elif not created and time_zone and time_zone != device.time_zone:
+            self.stderr.write(
+                _(
+                    "Device %(name)s keeps its time zone %(zone)s: --time-zone "
+                    "applies only to a new device (change it on the device's "
+                    "admin page)."
+                )
+                % {"name": name, "zone": device.time_zone}
+            )
         return device
 
     def _ingest(self, source, profile, counters, writer, verbosity) -> int:
