@@ -11,6 +11,9 @@ process and sends to it from this process over loopback. Figures printed:
   all are stored (sent, stored, events/s);
 * UDP: a paced sender at R messages/s for S seconds (sent, stored, lost,
   the kernel's drop counter for the listener's socket);
+* both at once: the same UDP sender for M seconds beside a TCP sender that
+  sends as fast as it is read, more than the database takes, so the
+  queue stays full (UDP sent, stored, lost; TCP sent and stored);
 * the listener's peak resident memory (VmHWM).
 """
 
@@ -21,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,11 +147,52 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def print_mixed(tcp_address: tuple, udp_address: tuple, options) -> None:
+    """Send UDP at the paced rate while one TCP connection floods the queue.
+
+    The TCP sender gets 40 000 lines per UDP second, more than the database
+    takes in that time, so the writer is the limit throughout.
+    """
+    from events.models import Event
+
+    udp_lines = make_lines(UDP_TEMPLATE, options.udp_rate * options.mixed_seconds)
+    tcp_lines = make_lines(TCP_TEMPLATE, 40_000 * options.mixed_seconds)
+    udp_before = Event.objects.filter(protocol="udp").count()
+    tcp_before = Event.objects.filter(protocol="tcp").count()
+    drops_before = kernel_drops(udp_address[1])
+
+    flood = threading.Thread(target=send_tcp, args=(tcp_address, tcp_lines))
+    flood.start()
+    time.sleep(0.5)  # let the queue fill first
+    send_udp_paced(udp_address, udp_lines, options.udp_rate)
+    flood.join()
+    wait_stored(udp_before + tcp_before + len(udp_lines) + len(tcp_lines), 5)
+
+    udp_stored = Event.objects.filter(protocol="udp").count() - udp_before
+    tcp_stored = Event.objects.filter(protocol="tcp").count() - tcp_before
+    print(
+        f"\nTCP at full speed and UDP at {options.udp_rate} msg/s together, "
+        f"{options.mixed_seconds} s"
+    )
+    print(
+        f"  UDP sent {len(udp_lines)}, stored {udp_stored}, "
+        f"lost {len(udp_lines) - udp_stored} "
+        f"(kernel socket drops {kernel_drops(udp_address[1]) - drops_before})"
+    )
+    print(f"  TCP sent {len(tcp_lines)}, stored {tcp_stored}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tcp-lines", type=int, default=200_000)
     parser.add_argument("--udp-rate", type=int, default=10_000)
     parser.add_argument("--udp-seconds", type=int, default=20)
+    parser.add_argument(
+        "--mixed-seconds",
+        type=int,
+        default=10,
+        help="seconds of UDP beside a full-speed TCP sender (0: skip)",
+    )
     parser.add_argument("--parse-iterations", type=int, default=20_000)
     options = parser.parse_args()
 
@@ -199,6 +244,9 @@ def main() -> None:
             f"lost {len(udp_lines) - stored} "
             f"(kernel socket drops {kernel_drops(udp_address[1]) - drops_before})"
         )
+
+        if options.mixed_seconds:
+            print_mixed(tcp_address, udp_address, options)
 
         print(f"\nlistener peak RSS: {peak_rss_mib(listener.pid):.0f} MiB")
     finally:

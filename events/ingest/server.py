@@ -3,8 +3,10 @@
 Each UDP socket is read by a plain blocking loop in its own thread (an
 asyncio datagram endpoint loses most datagrams at firewall rates, see
 DESIGN.md); each TCP connection gets a thread. Receivers parse, then hand
-messages to a bounded queue: a full queue makes TCP stop reading (the
-sender waits, nothing is lost) and makes UDP drop and count.
+messages to a bounded queue. TCP stops reading when the queue holds a
+fifth of what it may (the sender waits, nothing is lost); the rest is kept
+for UDP, which cannot be slowed and drops and counts only when the queue
+is full.
 
 At shutdown every receiver first reads what its socket already holds:
 datagrams the kernel accepted, bytes a TCP sender has handed over,
@@ -579,7 +581,7 @@ class SyslogListener:
         deframer.truncated.clear()
 
     def _put_waiting(self, item: Received) -> None:
-        """Queue ``item``, waiting while the queue is full (back-pressure).
+        """Queue ``item``, waiting while the queue is above TCP's share.
 
         Once stopping, a full queue sends ``item`` to the overflow list at
         once, which the shutdown writes after the queue.
@@ -593,7 +595,7 @@ class SyslogListener:
             return
         while True:
             try:
-                self.items.put(item, timeout=POLL_SECONDS)
+                self.items.put_yielding(item, timeout=POLL_SECONDS)
                 return
             except queue.Full:
                 if self.stopping.is_set():

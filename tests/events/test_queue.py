@@ -97,3 +97,31 @@ def test_the_writer_gathers_a_batch_up_to_its_byte_bound(monkeypatch):
     # 4 x 30 000 bytes reach the bound; the rest waits for the next batch.
     assert len(batch) == 4
     assert items.qsize() == 6
+
+
+def test_slowed_senders_leave_the_rest_of_the_queue_to_datagrams():
+    items = IngestQueue(maxsize=10, max_bytes=10_000_000, slowed_share=0.2)
+    for _ in range(2):
+        items.put_yielding(message(100), timeout=1)
+
+    with pytest.raises(queue.Full):
+        items.put_yielding(message(100), timeout=0.05)
+    for _ in range(8):
+        items.put_nowait(message(100))  # datagrams still get in
+    assert items.qsize() == 10
+    with pytest.raises(queue.Full):
+        items.put_nowait(message(100))
+
+    for _ in range(9):
+        items.get_nowait()
+    items.put_yielding(message(100), timeout=1)
+    assert items.qsize() == 2
+
+
+def test_slowed_senders_leave_the_rest_of_the_bytes_too():
+    items = IngestQueue(maxsize=1000, max_bytes=100_000, slowed_share=0.2)
+    items.put_yielding(message(25_000), timeout=1)
+
+    with pytest.raises(queue.Full):
+        items.put_yielding(message(100), timeout=0.05)
+    items.put_nowait(message(50_000))
