@@ -360,13 +360,15 @@ class SyslogListener:
         # Still arriving after the deadline: what the socket holds now is
         # counted, not parsed; what comes after it is the sender's loss.
         unread = _discard_datagrams(sock)
-        self.counters.drop("udp", "unread_at_shutdown", unread)
-        host, port = sock.getsockname()[:2]
-        logger.warning(
-            "stopped reading UDP at shutdown with datagrams unread addr=%s count=%d",
-            format_endpoint(host, port),
-            unread,
-        )
+        if unread:
+            self.counters.drop("udp", "unread_at_shutdown", unread)
+            host, port = sock.getsockname()[:2]
+            logger.warning(
+                "stopped reading UDP at shutdown with datagrams unread "
+                "addr=%s count=%d",
+                format_endpoint(host, port),
+                unread,
+            )
 
     def _datagram(self, data: bytes, address: tuple, peers: dict[str, str]) -> None:
         received_at = datetime.now(UTC)
