@@ -23,6 +23,8 @@ BATCH = 1000
 # Real pfSense and OPNsense lines bundled for the tests (see its README).
 SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "tests" / "data" / "logs"
 PF_LOGS = ("pfsense-bsd.log", "pfsense-rfc5424.log", "opnsense-mixed.log")
+# The zone of every sample's sender.
+_TZ = ZoneInfo("America/Chicago")
 
 _CSV_TCP = (
     "146,,,1535324496,igb1.12,match,block,in,4,0x0,,63,12617,0,DF,6,tcp,60,"
@@ -109,25 +111,13 @@ def run(
     shared with other work; ``time.perf_counter_ns`` gives wall time.
     """
     received_at = datetime(2021, 7, 4, 0, 10, 31, tzinfo=UTC)
-    tz = ZoneInfo("America/Chicago")
     batches = max(1, -(-iterations // BATCH))
-    for _ in range(BATCH):
-        for _name, raw in SAMPLES:
-            parse_message(raw, received_at=received_at, tz=tz)
-
-    # Round robin: every family's batches are spread over the whole run, so
-    # that a burst of other work on the machine moves a few batches of each
-    # family rather than every batch of one.
-    averages: list[list[float]] = [[] for _ in SAMPLES]
-    for _ in range(batches):
-        for (_name, raw), family in zip(SAMPLES, averages, strict=True):
-            start = clock()
-            for _ in range(BATCH):
-                parse_message(raw, received_at=received_at, tz=tz)
-            family.append((clock() - start) / BATCH / 1000)
+    medians = _median_batch_means(
+        [(raw, received_at) for _name, raw in SAMPLES], batches, clock
+    )
     return [
-        (name, round(statistics.median(family), 2))
-        for (name, _raw), family in zip(SAMPLES, averages, strict=True)
+        (name, round(micros, 2))
+        for (name, _raw), micros in zip(SAMPLES, medians, strict=True)
     ]
 
 
@@ -142,22 +132,34 @@ def run_real_lines(
     as from a live sender (the files span several years). Sorted, fastest
     first.
     """
-    tz = ZoneInfo("America/Chicago")
     lines = []
     for name in PF_LOGS:
         for raw in (SAMPLE_LOGS / name).read_bytes().splitlines():
-            result = parse_message(raw, received_at=datetime.now(UTC), tz=tz)
+            result = parse_message(raw, received_at=datetime.now(UTC), tz=_TZ)
             if isinstance(result, ParsedEvent):
                 lines.append((raw, result.occurred_at + timedelta(seconds=1)))
-    for raw, received_at in lines:
-        for _ in range(BATCH):
-            parse_message(raw, received_at=received_at, tz=tz)
+    return sorted(_median_batch_means(lines, rounds, clock))
 
-    averages: list[list[float]] = [[] for _ in lines]
-    for _ in range(rounds):
-        for (raw, received_at), line in zip(lines, averages, strict=True):
+
+def _median_batch_means(
+    messages: list[tuple[bytes, datetime]], batches: int, clock: Callable[[], int]
+) -> list[float]:
+    """Return each (raw, received_at)'s median microseconds per message.
+
+    Each message is parsed BATCH times to warm up, then ``batches`` times
+    BATCH times, timed per batch. Round robin: every message's batches are
+    spread over the whole run, so that a burst of other work on the machine
+    moves a few batches of each rather than every batch of one.
+    """
+    for raw, received_at in messages:
+        for _ in range(BATCH):
+            parse_message(raw, received_at=received_at, tz=_TZ)
+
+    means: list[list[float]] = [[] for _ in messages]
+    for _ in range(batches):
+        for (raw, received_at), batch_means in zip(messages, means, strict=True):
             start = clock()
             for _ in range(BATCH):
-                parse_message(raw, received_at=received_at, tz=tz)
-            line.append((clock() - start) / BATCH / 1000)
-    return sorted(statistics.median(line) for line in averages)
+                parse_message(raw, received_at=received_at, tz=_TZ)
+            batch_means.append((clock() - start) / BATCH / 1000)
+    return [statistics.median(batch_means) for batch_means in means]
