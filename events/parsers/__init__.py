@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from events.parsers import filterlog, netfilter, rtx
-from events.parsers.syslog import Envelope, parse_envelope
+from events.parsers.syslog import Envelope, describe_tag, parse_envelope
 from events.parsers.types import ParsedEvent, ParseError, ParseFailure
 
 __all__ = [
@@ -117,8 +117,5 @@ def parse_message(
 
 
 def _not_filter_log(envelope: Envelope) -> ParseFailure:
-    if envelope.app:
-        reason = f"not a filter log message (app {envelope.app!r})"
-    else:
-        reason = "not a filter log message (no syslog tag)"
+    reason = f"not a filter log message ({describe_tag(envelope.app)})"
     return ParseFailure(reason, envelope.hostname)

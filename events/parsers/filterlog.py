@@ -19,7 +19,7 @@ import re
 
 from events.parsers.addresses import ipv4, ipv6
 from events.parsers.numbers import U16
-from events.parsers.syslog import Envelope
+from events.parsers.syslog import Envelope, describe_tag
 from events.parsers.types import ParsedEvent, ParseError
 
 PROTOCOLS = {
@@ -676,9 +676,7 @@ def _unfit(app: str, msg: str) -> str:
 def _not_csv(app: str, msg: str) -> str:
     if app == "filterlog":
         return f"filterlog: not a packet line ({msg!r:.40})"
-    if not app:
-        return "not a filterlog message (no syslog tag)"
-    return f"not a filterlog message (app {app!r})"
+    return f"not a filterlog message ({describe_tag(app)})"
 
 
 def _uint(text: str, what: str) -> int:

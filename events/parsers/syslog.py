@@ -501,6 +501,11 @@ def _host_and_tag(
     return Envelope(occurred_at, inferred, hostname, app, msg, extra, tz)
 
 
+def describe_tag(app: str) -> str:
+    """Name a message's syslog tag for a failure reason: "app 'x'"."""
+    return f"app {app!r}" if app else "no syslog tag"
+
+
 def _clean_msg(msg: str) -> str:
     """Drop the leading blanks relays leave and a leading UTF-8 BOM."""
     if msg[:1] == " ":
