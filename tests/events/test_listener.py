@@ -82,6 +82,30 @@ def send_tcp(server, payload: bytes) -> None:
         sock.sendall(payload)
 
 
+def unread_udp_socket(server: SyslogListener) -> socket.socket:
+    """Open the listener's UDP socket without a thread reading it."""
+    sock = server._open_udp(Endpoint("127.0.0.1", 0))
+    server.udp_sockets.append(sock)
+    return sock
+
+
+def stop_then_read(
+    server: SyslogListener,
+    loop,
+    sock: socket.socket,
+    drain_seconds: float = DEADLINE_SECONDS,
+) -> None:
+    """Run a receiver ``loop`` on ``sock`` once the listener is stopping.
+
+    Nothing was read from ``sock`` before: what it holds is what the
+    shutdown drain reads (or counts, once ``drain_seconds`` are over).
+    """
+    server.drain_deadline = time.monotonic() + drain_seconds
+    server.stopping.set()
+    loop(sock)
+    sock.close()
+
+
 def sample_lines(data_dir, name: str) -> list[bytes]:
     return (data_dir / "logs" / name).read_bytes().splitlines()
 
@@ -313,10 +337,7 @@ def test_tcp_connection_waiting_to_be_accepted_at_shutdown_is_read(
 
     # The kernel completed the connection, and holds what was sent on it,
     # before the accept loop saw it: only the shutdown drain can read it.
-    server.drain_deadline = time.monotonic() + DEADLINE_SECONDS
-    server.stopping.set()
-    server._accept_loop(listening)
-    listening.close()
+    stop_then_read(server, server._accept_loop, listening)
 
     assert server.items.qsize() + len(server.overflow) == len(lines)
     assert server.counters.values["tcp", "dropped"] == 0
@@ -327,16 +348,12 @@ def test_datagrams_waiting_in_the_kernel_at_shutdown_are_read(
 ):
     lines = sample_lines(data_dir, "pfsense-bsd.log")
     server = make_listener(tmp_path, udp=[], tcp=[], queue_size=2)
-    sock = server._open_udp(Endpoint("127.0.0.1", 0))
-    server.udp_sockets.append(sock)
+    sock = unread_udp_socket(server)
     send_udp(server, lines)
 
-    # Stopping before the loop reads anything: only the shutdown drain can
-    # read them, and a full queue must not drop them.
-    server.drain_deadline = time.monotonic() + DEADLINE_SECONDS
-    server.stopping.set()
-    server._udp_loop(sock)
-    sock.close()
+    # Only the shutdown drain can read them, and a full queue must not
+    # drop them.
+    stop_then_read(server, server._udp_loop, sock)
 
     assert server.items.qsize() + len(server.overflow) == len(lines)
     assert server.counters.values["udp", "dropped"] == 0
@@ -347,14 +364,10 @@ def test_datagrams_still_waiting_when_the_drain_ends_are_counted(
 ):
     lines = sample_lines(data_dir, "pfsense-bsd.log")
     server = make_listener(tmp_path, udp=[], tcp=[])
-    sock = server._open_udp(Endpoint("127.0.0.1", 0))
-    server.udp_sockets.append(sock)
+    sock = unread_udp_socket(server)
     send_udp(server, lines)
 
-    server.drain_deadline = time.monotonic()  # already over
-    server.stopping.set()
-    server._udp_loop(sock)
-    sock.close()
+    stop_then_read(server, server._udp_loop, sock, drain_seconds=0)
 
     assert server.items.qsize() == 0
     assert server.counters.drop_reasons["unread_at_shutdown"] == len(lines)
